@@ -1,0 +1,1 @@
+"""elo: Bradley-Terry ratings, tournament scheduling and match play for hexzero agents."""

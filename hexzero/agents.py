@@ -1,0 +1,74 @@
+"""Agents: anything that picks moves for a batch of positions (DESIGN.md).
+
+Agents are described by JSON-able specs so a tournament can store them in its database and
+rebuild them inside a Ray task on any node:
+    {"kind": "random", "n": 5}
+    {"kind": "perfect", "n": 5, "seed": 0}
+    {"kind": "snapshot", "path": "runs/x/snapshots/snapshot-07.pt", "nodes": 64,
+     "policy": "gumbel", "greedy": true}
+"""
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+import numpy as np
+
+from hexzero.hex import EMPTY, check_size
+
+
+class Agent(Protocol):
+    n: int
+    name: str
+
+    def act(self, board: np.ndarray, to_play: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """board int8[B, n*n], to_play int8[B] (unfinished positions) -> int64[B] cells."""
+
+
+class RandomAgent:
+    """Uniformly random legal moves."""
+
+    def __init__(self, n: int):
+        self.n = check_size(n)
+        self.name = "random"
+
+    def act(self, board, to_play, rng):
+        # Argmax of uniform noise over the empty cells: one vectorised draw for the batch.
+        noise = rng.random(board.shape)
+        noise[board != EMPTY] = -1.0
+        return noise.argmax(axis=1).astype(np.int64)
+
+
+AGENT_KINDS = ("random", "perfect", "snapshot")
+
+
+def spec_name(spec: dict) -> str:
+    """A short stable name for an agent spec."""
+    kind = spec.get("kind")
+    if kind == "snapshot":
+        extra = f"@{spec.get('nodes', 64)}{spec.get('policy', '')[:1]}" if spec.get("nodes") is not None else ""
+        return f"{spec['path']}{extra}"
+    return f"{kind}-{spec.get('n')}"
+
+
+def spec_key(spec: dict) -> str:
+    """Canonical JSON of a spec: equal specs, equal keys."""
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+
+
+def make_agent(spec: dict) -> Agent:
+    """Build an agent from its spec (see the module docstring)."""
+    if not isinstance(spec, dict) or "kind" not in spec:
+        raise ValueError(f"agent spec must be a dict with a 'kind', got {spec!r}")
+    kind = spec["kind"]
+    if kind == "random":
+        return RandomAgent(spec["n"])
+    if kind == "perfect":
+        from hexzero.solver import PerfectAgent
+
+        return PerfectAgent(spec["n"], seed=spec.get("seed", 0))
+    if kind == "snapshot":
+        from hexzero.storage import load_snapshot_agent
+
+        return load_snapshot_agent(spec)
+    raise ValueError(f"unknown agent kind {kind!r}: expected one of {', '.join(AGENT_KINDS)}")

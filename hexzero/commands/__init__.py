@@ -1,0 +1,1 @@
+"""One module per `hexzero` subcommand: HELP, add_arguments(parser), main(args)."""

@@ -1,0 +1,28 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="hexzero",
+    version="0.1.0",
+    description="AlphaZero on Hex at many board sizes, Elo tournaments and RL scaling-law fits",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["hexzero", "hexzero.*", "elo", "elo.*", "experiments", "experiments.*"]),
+    package_data={"experiments": ["presets/*.json"], "hexzero": ["data/*"]},
+    install_requires=[
+        # install.sh picks the CPU wheel of torch where there is no GPU before this runs.
+        "torch>=2.1",
+        "numpy>=1.24",
+        "numba>=0.58",
+        "ray>=2.9",
+        "matplotlib>=3.7",
+        "scipy>=1.10",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "dev": ["pytest>=7", "hypothesis>=6", "pytest-timeout>=2"],
+        "bench": ["open_spiel"],
+        "tensorboard": ["tensorboard"],
+    },
+    entry_points={"console_scripts": ["hexzero=hexzero.cli:main"]},
+)
