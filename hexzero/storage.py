@@ -73,3 +73,75 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
         except json.JSONDecodeError:
             continue  # a torn last line from a killed writer
     return records
+
+
+# ----------------------------------------------------------------------------- snapshots
+
+SNAPSHOT_FORMAT = "hexzero-snapshot"
+SNAPSHOT_VERSION = 1
+
+
+class SnapshotError(ValueError):
+    """A snapshot that is missing, corrupt or of another kind: the message names the file."""
+
+
+def snapshot_path(run_dir: str | os.PathLike, index: int) -> Path:
+    return Path(run_dir) / "snapshots" / f"snapshot-{index:02d}.pt"
+
+
+def load_snapshot(path: str | os.PathLike) -> dict:
+    """Read a snapshot written by the trainer, checking that it is one."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise SnapshotError(f"snapshot {path} does not exist")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many kinds for a torn or foreign file
+        raise SnapshotError(f"snapshot {path} is corrupt or not a torch file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
+        raise SnapshotError(f"{path} is not a hexzero snapshot")
+    if data.get("version") != SNAPSHOT_VERSION:
+        raise SnapshotError(f"snapshot {path} has format version {data.get('version')}, this hexzero reads {SNAPSHOT_VERSION}")
+    for key in ("network_config", "network_state", "train_config", "compute"):
+        if key not in data:
+            raise SnapshotError(f"snapshot {path} lacks '{key}'")
+    return data
+
+
+def list_snapshots(run_dir: str | os.PathLike) -> list[dict]:
+    """The snapshots of a run, in order, as records {path, index, run, board, width, depth,
+    compute, flops, samples, ...} read from the run's catalogue (snapshots.jsonl)."""
+    run_dir = Path(run_dir)
+    records = []
+    for rec in read_jsonl(run_dir / "snapshots.jsonl"):
+        path = run_dir / rec["file"]
+        if path.is_file():
+            records.append({**rec, "path": str(path), "run": rec.get("run", run_dir.name)})
+    # a resumed run may log a snapshot twice: keep the last record per index
+    by_index = {r["index"]: r for r in records}
+    return [by_index[i] for i in sorted(by_index)]
+
+
+def load_snapshot_agent(spec: dict):
+    """An agent from a snapshot spec: {"kind": "snapshot", "path", "nodes", "policy", ...}."""
+    from hexzero.mcts import SearchAgent, SearchConfig
+    from hexzero.network import network_from_config
+
+    data = load_snapshot(spec["path"])
+    network = network_from_config(data["network_config"])
+    network.load_state_dict(data["network_state"])
+    network.eval()
+    search = dict(data["train_config"].get("search", {}))
+    search.update({k: spec[k] for k in ("nodes", "policy", "greedy", "seed") if k in spec})
+    search.setdefault("greedy", True)
+    search["dirichlet_eps"] = 0.0
+    agent = SearchAgent(network, SearchConfig(**search))
+    agent.name = spec_label(spec)
+    return agent
+
+
+def spec_label(spec: dict) -> str:
+    path = Path(spec["path"])
+    return f"{path.parent.parent.name}/{path.stem}@{spec.get('nodes', 'cfg')}"

@@ -1,0 +1,140 @@
+"""Self-play: many games at once, every move chosen by a batched search, producing training
+samples in the mover's frame.
+
+A `SelfPlayWorker` is a plain class (testable without Ray); `train.py` wraps it as a Ray actor.
+Value targets: the game result from the sample's mover's view when the game ends within
+`value_window` moves of the sample; otherwise (the paper's recipe) the search value of the
+position `value_window` moves later, signed for the sample's mover.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hexzero.hex import BLACK, WHITE, HexGames, seed_kernels
+
+
+@dataclass
+class Samples:
+    """Training samples, all in the mover's frame: obs float32[S, 2, n, n], policy
+    float32[S, A], value float32[S]. (The legal moves are the empty cells of `obs`.)"""
+
+    obs: np.ndarray
+    policy: np.ndarray
+    value: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    @staticmethod
+    def concatenate(parts: list["Samples"], n: int) -> "Samples":
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            a = n * n
+            return Samples(np.zeros((0, 2, n, n), np.float32), np.zeros((0, a), np.float32), np.zeros(0, np.float32))
+        return Samples(*(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
+
+
+FIELDS = ("obs", "policy", "value")
+
+
+def to_mover_frame(values: np.ndarray, to_play: np.ndarray, n: int) -> np.ndarray:
+    """Per-cell arrays [B, n*n] from the board frame to the mover's frame (transpose for
+    white); the transpose is its own inverse, so this maps back too."""
+    out = values.copy()
+    white = to_play == WHITE
+    if white.any():
+        out[white] = values[white].reshape(-1, n, n).transpose(0, 2, 1).reshape(-1, n * n)
+    return out
+
+
+class SelfPlayWorker:
+    """Plays `envs` games at once with `search` and keeps each game's pending samples until
+    their value targets are known."""
+
+    def __init__(self, n: int, envs: int, network_config: dict, search_config: dict, seed: int,
+                 value_window: int | None = None, torch_threads: int = 1):
+        from hexzero.mcts import SearchConfig, SearchTree
+        from hexzero.network import network_from_config
+
+        torch.set_num_threads(torch_threads)
+        self.n, self.envs = n, envs
+        self.network = network_from_config(network_config)
+        self.network.eval()
+        self.search_config = SearchConfig(**search_config)
+        self.value_window = value_window
+        self.rng = np.random.default_rng(seed)
+        seed_kernels(int(self.rng.integers(2**31)))
+        self.games = HexGames(n, envs)
+        self.tree = SearchTree(n, envs, self.search_config.nodes)
+        # Pending samples per env: lists of (obs, policy, mover colour, search value).
+        self.pending: list[list[tuple]] = [[] for _ in range(envs)]
+        self.evaluations = 0
+
+    def set_weights(self, state: dict) -> None:
+        self.network.load_state_dict(state)
+
+    def play(self, state: dict | None, moves: int) -> tuple[Samples, dict]:
+        """Play `moves` moves in every game with the given weights; return the samples whose
+        targets became known, and counts (games finished, network evaluations)."""
+        from hexzero.mcts import search
+
+        if state is not None:
+            self.set_weights(state)
+        finished_before = 0
+        done_samples: list[tuple] = []
+        evals_before = self.evaluations
+        games, n = self.games, self.n
+        for _ in range(moves):
+            obs = games.observation()
+            result = search(self.network, games.board, games.to_play, self.search_config, self.rng, self.tree)
+            # Terminal nodes found in the tree cost no evaluation; count what was spent.
+            self.evaluations += int(getattr(result, "evaluations", self.envs * self.search_config.nodes))
+            to_play = games.to_play.copy()
+            policy_mover = to_mover_frame(result.policy.astype(np.float32), to_play, n)
+            for g in range(self.envs):
+                self.pending[g].append((obs[g], policy_mover[g], int(to_play[g]), float(result.value[g])))
+            games.step(result.action)
+            finished = np.nonzero(games.done)[0]
+            for g in finished:
+                winner = int(games.winner[g])
+                for ob, pol, mover, _ in self.pending[g]:
+                    done_samples.append((ob, pol, 1.0 if mover == winner else -1.0))
+                self.pending[g] = []
+            finished_before += len(finished)
+            if len(finished):
+                games.reset(games.done.copy())
+            if self.value_window is not None:
+                done_samples.extend(self._bootstrap_expired())
+        samples = self._pack(done_samples)
+        return samples, {"games": finished_before, "positions": moves * self.envs,
+                         "evaluations": self.evaluations - evals_before}
+
+    def _bootstrap_expired(self) -> list[tuple]:
+        # A sample whose game outlives the window takes the search value of the position
+        # `value_window` moves later (from that mover's view), signed for its own mover.
+        out = []
+        w = self.value_window
+        for g in range(self.envs):
+            pend = self.pending[g]
+            if len(pend) > w:
+                ob, pol, mover, _ = pend[0]
+                later_mover, later_value = pend[w][2], pend[w][3]
+                out.append((ob, pol, later_value if later_mover == mover else -later_value))
+                self.pending[g] = pend[1:]
+        return out
+
+    def _pack(self, rows: list[tuple]) -> Samples:
+        if not rows:
+            return Samples.concatenate([], self.n)
+        obs, policy, value = zip(*rows)
+        return Samples(np.stack(obs).astype(np.float32), np.stack(policy).astype(np.float32),
+                       np.asarray(value, dtype=np.float32))
+
+
+def rotate_180(samples: Samples, n: int) -> Samples:
+    """Hex's symmetry: a 180-degree rotation maps each side's edges to themselves, so
+    positions, policies and values carry over (cell i -> n*n - 1 - i)."""
+    return Samples(samples.obs[:, :, ::-1, ::-1].copy(), samples.policy[:, ::-1].copy(), samples.value.copy())

@@ -1,0 +1,141 @@
+"""The trainer: compute accounting, snapshots, resume after kill -9, Ray (local and a two-node
+cluster), bad configs, and a 3x3 run that reaches perfect play."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hexzero.network import make_network
+from hexzero.storage import list_snapshots, load_snapshot
+from hexzero.train import ConfigError, TrainConfig, snapshot_points, train
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_config(**overrides) -> TrainConfig:
+    base = dict(board=3, width=4, depth=1, compute=3e6, compute_start=3e5, snapshots=4, envs=16,
+                moves_per_round=2, batch_size=64, search={"nodes": 4})
+    base.update(overrides)
+    return TrainConfig.for_mode("fast", **base)
+
+
+def test_compute_accounting_matches_a_hand_count(tmp_path):
+    config = tiny_config()
+    summary = train(config, tmp_path / "run", progress=False, use_ray=False)
+    params = make_network("mlp", 3, 4, 1).parameter_count()
+    # Hand count of the MLP: input 18 -> 4 (18*4+4), one block 4->4 (+4), policy 4->9 (+9), value 4->1 (+1).
+    assert params == (18 * 4 + 4) + (4 * 4 + 4) + (4 * 9 + 9) + (4 * 1 + 1)
+    records = list_snapshots(tmp_path / "run")
+    assert [r["index"] for r in records] == [0, 1, 2, 3]
+    points = snapshot_points(config)
+    for rec in records:
+        assert rec["compute"] == pytest.approx(rec["samples"] * 4 * params)  # samples x nodes x params
+        assert rec["compute"] >= points[rec["index"]]
+    # Snapshot compute is monotone and the last one reaches the budget.
+    computes = [r["compute"] for r in records]
+    assert computes == sorted(computes) and computes[-1] >= config.compute
+    data = load_snapshot(records[-1]["path"])
+    ledger = data["ledger"]
+    flops = make_network("mlp", 3, 4, 1).forward_flops()
+    assert data["flops"] == pytest.approx(ledger["evaluations"] * flops + 3 * ledger["trained"] * flops)
+    assert ledger["evaluations"] <= ledger["samples"] * 4  # at most `nodes` evaluations per position
+    metrics = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert metrics[-1]["samples"] == summary["samples"]
+
+
+def test_snapshot_points_are_log_spaced():
+    config = TrainConfig(board=5, compute=1e13, snapshots=21)
+    points = snapshot_points(config)
+    assert len(points) == 21 and points[0] == pytest.approx(1e11) and points[-1] == pytest.approx(1e13)
+    ratios = points[1:] / points[:-1]
+    assert np.allclose(ratios, ratios[0])
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(board=1), "board"),
+    (dict(compute=-5.0), "compute"),
+    (dict(width=0), "width"),
+    (dict(mode="turbo"), "mode"),
+])
+def test_bad_configs_fail_clearly(overrides, message):
+    mode = overrides.pop("mode", "fast")
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.for_mode(mode, **overrides)
+
+
+def test_unwritable_output_folder_fails_before_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="not writable"):
+        train(tiny_config(), blocker / "run", progress=False, use_ray=False)
+
+
+def test_folder_of_another_board_size_is_refused(tmp_path):
+    train(tiny_config(compute=3e5, compute_start=3e5, snapshots=1), tmp_path / "run", progress=False, use_ray=False)
+    with pytest.raises(ConfigError, match="board=3"):
+        train(tiny_config(board=4), tmp_path / "run", progress=False, use_ray=False)
+
+
+def test_a_run_with_one_worker_repeats_exactly(tmp_path):
+    states = []
+    for name in ("a", "b"):
+        train(tiny_config(), tmp_path / name, progress=False, use_ray=False)
+        states.append(load_snapshot(list_snapshots(tmp_path / name)[-1]["path"])["network_state"])
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key]), key
+
+
+def test_resume_after_kill_minus_9(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "hexzero.cli", "train", "--board", "3", "--width", "4", "--depth", "1",
+           "--compute", "2e8", "--compute-start", "1e6", "--snapshots", "12", "--nodes", "4", "--envs", "16",
+           "--no-ray", "--quiet", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list_snapshots(out)) < 3:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = list_snapshots(out)
+    assert len(before) >= 3, proc.stderr.read().decode()
+    for rec in before:
+        load_snapshot(rec["path"])  # every snapshot on disk is whole
+    result = subprocess.run(cmd[:-2] + ["--max-seconds", "1", "--out", str(out)], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    after = list_snapshots(out)
+    assert len(after) > len(before)
+    # Resumed, not restarted: compute continues from where the killed run stood.
+    assert after[len(before)]["compute"] > before[-1]["compute"]
+    assert [r["index"] for r in after] == list(range(len(after)))
+
+
+def test_two_node_ray_cluster_trains_and_snapshots(tmp_path):
+    import ray
+    from ray.cluster_utils import Cluster
+
+    if ray.is_initialized():
+        ray.shutdown()
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    cluster.add_node(num_cpus=1)
+    try:
+        ray.init(address=cluster.address, log_to_driver=False)
+        cluster.wait_for_nodes()
+        summary = train(tiny_config(workers=2, compute=1e6, compute_start=2e5, snapshots=2),
+                        tmp_path / "run", progress=False, use_ray=True)
+        assert summary["snapshots"] == 2
+        assert len(list_snapshots(tmp_path / "run")) == 2
+        assert len({n["NodeID"] for n in ray.nodes() if n["Alive"]}) == 2
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
