@@ -77,7 +77,9 @@ _NEIGHBOUR_TABLES = {}
 
 def _neighbours(n: int) -> np.ndarray:
     if n not in _NEIGHBOUR_TABLES:
-        _NEIGHBOUR_TABLES[n] = neighbour_table(n)
+        table = neighbour_table(n)
+        table.flags.writeable = False  # shared by every HexGames of this size
+        _NEIGHBOUR_TABLES[n] = table
     return _NEIGHBOUR_TABLES[n]
 
 
@@ -140,16 +142,28 @@ def _validate(board, winner, move_count, first_move, actions, swap):
     return 0, -1
 
 
+# Each batched kernel comes in two loops over the same per-game body: prange for big batches,
+# a plain loop below HexGames.PARALLEL_MIN_BATCH, where starting the thread pool costs far
+# more (tens of microseconds) than the work.
+
 @njit(cache=True, parallel=True)
 def _step_parallel(board, parent, nbrs, to_play, winner, move_count, first_move, actions, n, swap):
+    err, bad = _validate(board, winner, move_count, first_move, actions, swap)
+    if err:
+        return err, bad  # before any game changes
     for g in prange(board.shape[0]):
         _step_one(board[g], parent[g], nbrs, to_play, winner, move_count, first_move, actions[g], n, swap, g)
+    return 0, -1
 
 
 @njit(cache=True)
 def _step_serial(board, parent, nbrs, to_play, winner, move_count, first_move, actions, n, swap):
+    err, bad = _validate(board, winner, move_count, first_move, actions, swap)
+    if err:
+        return err, bad
     for g in range(board.shape[0]):
         _step_one(board[g], parent[g], nbrs, to_play, winner, move_count, first_move, actions[g], n, swap, g)
+    return 0, -1
 
 
 @njit(cache=True, inline="always")
@@ -169,15 +183,27 @@ def _step_one(board, parent, nbrs, to_play, winner, move_count, first_move, act,
     to_play[g] = WHITE if colour == BLACK else BLACK
 
 
+@njit(cache=True, inline="always")
+def _reset_one(board, parent, to_play, winner, move_count, first_move, n, g):
+    _reset_game(board[g], parent[g], n)
+    to_play[g] = BLACK
+    winner[g] = 0
+    move_count[g] = 0
+    first_move[g] = -1
+
+
 @njit(cache=True, parallel=True)
-def _reset_masked(board, parent, to_play, winner, move_count, first_move, mask, n):
+def _reset_parallel(board, parent, to_play, winner, move_count, first_move, mask, n):
     for g in prange(board.shape[0]):
         if mask[g]:
-            _reset_game(board[g], parent[g], n)
-            to_play[g] = BLACK
-            winner[g] = 0
-            move_count[g] = 0
-            first_move[g] = -1
+            _reset_one(board, parent, to_play, winner, move_count, first_move, n, g)
+
+
+@njit(cache=True)
+def _reset_serial(board, parent, to_play, winner, move_count, first_move, mask, n):
+    for g in range(board.shape[0]):
+        if mask[g]:
+            _reset_one(board, parent, to_play, winner, move_count, first_move, n, g)
 
 
 @njit(cache=True)
@@ -217,18 +243,29 @@ def winning_move(board_row, n, cell, colour):
     return False
 
 
-@njit(cache=True, parallel=True)
-def _observe(board, to_play, n, out):
+@njit(cache=True, inline="always")
+def _observe_one(board, to_play, n, out, g):
     # Plane 0: the mover's stones, plane 1: the opponent's, in the mover's frame (transposed
     # for white, so every mover joins top to bottom).
+    me = to_play[g]
+    white = me == WHITE
+    for r in range(n):
+        for c in range(n):
+            v = board[g, c * n + r] if white else board[g, r * n + c]
+            out[g, 0, r, c] = 1.0 if v == me else 0.0
+            out[g, 1, r, c] = 1.0 if (v != EMPTY and v != me) else 0.0
+
+
+@njit(cache=True, parallel=True)
+def _observe_parallel(board, to_play, n, out):
     for g in prange(board.shape[0]):
-        me = to_play[g]
-        white = me == WHITE
-        for r in range(n):
-            for c in range(n):
-                v = board[g, c * n + r] if white else board[g, r * n + c]
-                out[g, 0, r, c] = 1.0 if v == me else 0.0
-                out[g, 1, r, c] = 1.0 if (v != EMPTY and v != me) else 0.0
+        _observe_one(board, to_play, n, out, g)
+
+
+@njit(cache=True)
+def _observe_serial(board, to_play, n, out):
+    for g in range(board.shape[0]):
+        _observe_one(board, to_play, n, out, g)
 
 
 @njit(cache=True)
@@ -302,6 +339,8 @@ def seed_kernels(seed):
 # ----------------------------------------------------------------------------- batched state
 
 def _as_actions(actions, batch) -> np.ndarray:
+    if isinstance(actions, np.ndarray) and actions.dtype == np.int64 and actions.shape == (batch,):
+        return actions  # the common case, checked in the fewest steps
     arr = np.asarray(actions)
     if arr.shape != (batch,):
         raise HexError(f"actions must have shape ({batch},), got {arr.shape}")
@@ -325,6 +364,8 @@ class HexGames:
             raise HexError(f"batch must be a positive integer, got {batch!r}")
         self.batch = int(batch)
         self.swap = bool(swap)
+        self._parallel = self.batch >= self.PARALLEL_MIN_BATCH
+        self._nbrs = _neighbours(self.n)  # shared, read-only
         a = self.n * self.n
         self.board = np.zeros((self.batch, a), dtype=np.int8)
         self.parent = np.empty((self.batch, a + 4), dtype=np.int16)
@@ -349,8 +390,8 @@ class HexGames:
         mask = np.asarray(mask)
         if mask.shape != (self.batch,) or mask.dtype != np.bool_:
             raise HexError(f"reset mask must be bool with shape ({self.batch},), got {mask.dtype} {mask.shape}")
-        _reset_masked(self.board, self.parent, self.to_play, self.winner, self.move_count,
-                      self.first_move, mask, self.n)
+        kernel = _reset_parallel if self._parallel else _reset_serial
+        kernel(self.board, self.parent, self.to_play, self.winner, self.move_count, self.first_move, mask, self.n)
 
     def legal_mask(self) -> np.ndarray:
         """bool[B, n*n]: empty cells of unfinished games (plus the swap move where allowed)."""
@@ -365,7 +406,9 @@ class HexGames:
         """Play one move in every game (NO_MOVE = -1 skips a game). Returns the winner array.
         Raises HexError, leaving every game unchanged, if any move is illegal."""
         acts = _as_actions(actions, self.batch)
-        err, g = _validate(self.board, self.winner, self.move_count, self.first_move, acts, self.swap)
+        kernel = _step_parallel if self._parallel else _step_serial
+        err, g = kernel(self.board, self.parent, self._nbrs, self.to_play, self.winner, self.move_count,
+                        self.first_move, acts, self.n, self.swap)
         if err:
             a = int(acts[g])
             if err == _ERR_RANGE:
@@ -373,16 +416,13 @@ class HexGames:
             if err == _ERR_FINISHED:
                 raise HexError(f"game {g}: move {cell_name(a, self.n)} after the game ended")
             raise HexError(f"game {g}: cell {cell_name(a, self.n)} is occupied")
-        kernel = _step_parallel if self.batch >= self.PARALLEL_MIN_BATCH else _step_serial
-        kernel(self.board, self.parent, _neighbours(self.n), self.to_play, self.winner, self.move_count,
-               self.first_move, acts, self.n, self.swap)
         return self.winner
 
     def observation(self, out=None) -> np.ndarray:
         """float32[B, 2, n, n] planes from the mover's view (DESIGN.md)."""
         if out is None:
             out = np.empty((self.batch, 2, self.n, self.n), dtype=np.float32)
-        _observe(self.board, self.to_play, self.n, out)
+        (_observe_parallel if self._parallel else _observe_serial)(self.board, self.to_play, self.n, out)
         return out
 
     def random_actions(self) -> np.ndarray:
@@ -402,12 +442,13 @@ class HexGames:
             raise HexError("play_random does not play the swap move: start from an empty board or after move 2")
         order = np.empty(self.board.shape, dtype=np.int16)
         _empties_first(self.board, self.move_count, order)
-        return int(_random_play(self.board, self.parent, _neighbours(self.n), self.to_play, self.move_count,
+        return int(_random_play(self.board, self.parent, self._nbrs, self.to_play, self.move_count,
                                 self.first_move, order, self.n, int(steps)).sum())
 
     def copy(self) -> "HexGames":
         other = object.__new__(HexGames)
-        other.__dict__.update({k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()})
+        other.__dict__.update({k: (v.copy() if isinstance(v, np.ndarray) and k != "_nbrs" else v)
+                               for k, v in self.__dict__.items()})
         return other
 
     @classmethod
@@ -435,7 +476,7 @@ class HexGames:
         if not np.isin(board, (EMPTY, BLACK, WHITE)).all():
             raise HexError("board cells must be EMPTY (0), BLACK (1) or WHITE (2)")
         games = cls(n, board.shape[0])
-        _load_boards(board, games.board, games.parent, _neighbours(n), games.winner, n)
+        _load_boards(board, games.board, games.parent, games._nbrs, games.winner, n)
         games.to_play[:] = to_play
         games.move_count[:] = (board != EMPTY).sum(axis=1)
         return games
@@ -523,3 +564,11 @@ def parse_board_text(text: str) -> tuple[np.ndarray, int]:
     if blacks - whites not in (0, 1):
         raise HexError(f"impossible position: {blacks} black and {whites} white stones")
     return board, (BLACK if blacks == whites else WHITE)
+
+
+def draw_board(board_row, n: int, path, title=None, last_move=None, labels: bool = True) -> None:
+    """Save a picture of the position (PNG, or SVG for a .svg path); see `hexzero.draw`.
+    Imported on use so the engine does not pull in matplotlib."""
+    from hexzero.draw import draw_board as draw
+
+    draw(board_row, n, path, title=title, last_move=last_move, labels=labels)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import torch
 
@@ -59,7 +60,10 @@ class SelfPlayWorker:
         from hexzero.mcts import SearchConfig, SearchTree
         from hexzero.network import network_from_config
 
+        # One thread each for torch and numba: a worker owns one core, and numba's parallel
+        # sections stall badly when their threads are descheduled by a busy neighbour.
         torch.set_num_threads(torch_threads)
+        numba.set_num_threads(torch_threads)
         self.n, self.envs = n, envs
         self.network = network_from_config(network_config)
         self.network.eval()
