@@ -55,6 +55,7 @@ class TrainConfig:
     value_window: int | None = None
     seed: int = 0
     device: str = "auto"
+    learner_threads: int = 1
     max_seconds: float | None = None  # stop early (a benchmark or a test), keeping snapshots
 
     def __post_init__(self):
@@ -65,7 +66,8 @@ class TrainConfig:
             check_size(self.board)
         except ValueError as exc:
             raise ConfigError(f"board: {exc}") from None
-        for name in ("width", "depth", "snapshots", "envs", "moves_per_round", "workers", "batch_size", "buffer_size"):
+        for name in ("width", "depth", "snapshots", "envs", "moves_per_round", "workers", "batch_size", "buffer_size",
+                     "learner_threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
@@ -250,6 +252,9 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
 
     run = Run(out)
     run.check_writable()
+    # The learner gets one CPU thread: the self-play workers hold the other cores, and torch's
+    # thread pool stalls badly on small batches when its threads are descheduled.
+    torch.set_num_threads(config.learner_threads)
     resume = _load_resume_point(run, config)
     torch.manual_seed(config.seed)
     network = make_network(config.arch, config.board, config.width, config.depth)
