@@ -94,8 +94,8 @@ class SelfPlayWorker:
         for _ in range(moves):
             obs = games.observation()
             result = search(self.network, games.board, games.to_play, self.search_config, self.rng, self.tree)
-            # Terminal nodes found in the tree cost no evaluation; count what was spent.
-            self.evaluations += int(getattr(result, "evaluations", self.envs * self.search_config.nodes))
+            # Terminal nodes found in the tree cost no evaluation: count what was spent.
+            self.evaluations += int(result.evaluations)
             to_play = games.to_play.copy()
             policy_mover = to_mover_frame(result.policy.astype(np.float32), to_play, n)
             for g in range(self.envs):

@@ -55,7 +55,7 @@ def main(args, stdin=None, stdout=None) -> int:
                 print("\nbye", file=out)
                 return 0
             try:
-                games.step(np.array([parse_cell(line, n)]))
+                games.step(np.array([parse_cell(line.strip(), n)]))
             except HexError as exc:
                 print(f"illegal: {exc}", file=out)
         else:
