@@ -57,6 +57,9 @@ class TrainConfig:
     device: str = "auto"
     learner_threads: int = 1
     max_seconds: float | None = None  # stop early (a benchmark or a test), keeping snapshots
+    evaluate: bool = True            # measure against perfect play at snapshots (boards <= 5)
+    eval_games: int = 64             # games as black against the perfect agent per snapshot
+    stop_at_perfect: bool = False    # end the run at the first snapshot that plays perfectly
 
     def __post_init__(self):
         self.validate()
@@ -131,8 +134,12 @@ class ComputeLedger:
     games: int = 0
     evaluations: int = 0      # network forward passes in self-play, per position
     trained: int = 0          # samples passed through the learner
-    learner_steps: int = 0
-    wall_s: float = 0.0
+    wall_s: float = 0.0       # wall time of the run, evaluations included
+    eval_s: float = 0.0       # of which measuring snapshots against perfect play
+
+    @property
+    def train_s(self) -> float:
+        return self.wall_s - self.eval_s
 
     def paper(self, nodes: int, macs_per_forward: int) -> float:
         return float(self.samples) * nodes * macs_per_forward
@@ -289,12 +296,11 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     bar = _progress_bar(progress, config)
     writer = _tensorboard_writer(run, tensorboard)
     started = time.perf_counter() - ledger.wall_s
-    pending_samples: Samples | None = None
-    last = {}
+    last, record = {}, {}
     while snapshot_index < len(points):
         weights = learner.weights()
         futures = _submit(workers, weights, config.moves_per_round, use_ray)
-        if pending_samples is not None:  # train on the previous round while this one plays
+        if learner.buffer is not None:  # train on the previous round while this one plays
             last = learner.train()
             ledger.trained += last["trained"]
         results = _collect(futures, use_ray)
@@ -304,15 +310,18 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
             ledger.evaluations += counts["evaluations"]
             ledger.samples += counts["positions"]
         learner.add(new)
-        pending_samples = new
         ledger.wall_s = time.perf_counter() - started
         spent = ledger.paper(nodes, unit)
         record = {"samples": ledger.samples, "games": ledger.games, "compute": spent,
-                  "flops": ledger.flops(flops), "wall_s": round(ledger.wall_s, 3), **last}
+                  "flops": ledger.flops(flops), **last}
         _update_bar(bar, record, points[-1])
-        while snapshot_index < len(points) and spent >= points[snapshot_index]:
-            metrics = _evaluate(learner.network, config)
+        if snapshot_index < len(points) and spent >= points[snapshot_index]:
+            metrics = _evaluate(learner.network, config)  # once, however many points were crossed
+            ledger.eval_s += metrics.get("eval_s", 0.0)
+            ledger.wall_s = time.perf_counter() - started
             record.update(metrics)
+        record.update(wall_s=round(ledger.wall_s, 3), train_s=round(ledger.train_s, 3))
+        while snapshot_index < len(points) and spent >= points[snapshot_index]:
             _save_snapshot(run, config, learner, net_cfg, ledger, snapshot_index, spent, flops, params, record)
             snapshot_index += 1
             _save_resume_point(run, config, learner, ledger, snapshot_index)
@@ -324,6 +333,8 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
                 if isinstance(value, (int, float)):
                     writer.add_scalar(key, value, ledger.samples)
         if config.max_seconds is not None and ledger.wall_s > config.max_seconds:
+            break
+        if config.stop_at_perfect and record.get("perfect"):
             break
     if bar is not None:
         bar.close()
@@ -363,19 +374,30 @@ def _collect(futures, use_ray):
     return ray.get(futures)
 
 
-def _evaluate(network, config: TrainConfig) -> dict:
-    """Accuracy against perfect play at snapshot time, where a solver table exists."""
-    if config.board > 5:
-        return {}
-    try:
-        from hexzero.measures import move_accuracy
-    except ImportError:
-        return {}
-    from hexzero.mcts import SearchAgent, SearchConfig
+PERFECT_ACCURACY = 0.99
 
+
+def _evaluate(network, config: TrainConfig) -> dict:
+    """Measures against perfect play at snapshot time, where the board is solved: move
+    accuracy, and losses as first player against the perfect agent (greedy search with the
+    training node count). 'perfect' = accuracy >= 0.99 and no loss as first player."""
+    if not config.evaluate or config.board > 5:
+        return {}
+    from hexzero.arena import play_match
+    from hexzero.mcts import SearchAgent, SearchConfig
+    from hexzero.measures import move_accuracy
+    from hexzero.solver import PerfectAgent
+
+    started = time.perf_counter()
     search = {**config.search, "greedy": True, "dirichlet_eps": 0.0}
     agent = SearchAgent(network, SearchConfig(**search))
-    return {"accuracy": float(move_accuracy(agent, config.board))}
+    accuracy = float(move_accuracy(agent, config.board, seed=config.seed))
+    result = play_match(agent, PerfectAgent(config.board, seed=config.seed), config.eval_games,
+                        seed=config.seed, a_black=np.ones(config.eval_games, dtype=bool))
+    losses = int((~result.a_won).sum())
+    return {"accuracy": accuracy, "black_losses_vs_perfect": losses,
+            "perfect": bool(accuracy >= PERFECT_ACCURACY and losses == 0),
+            "eval_s": time.perf_counter() - started}
 
 
 def _save_snapshot(run, config, learner, net_cfg, ledger, index, spent, flops, params, record) -> None:
@@ -392,7 +414,8 @@ def _save_snapshot(run, config, learner, net_cfg, ledger, index, spent, flops, p
         "index": index, "file": str(path.relative_to(run.dir)), "run": run.dir.name, "board": config.board,
         "width": config.width, "depth": config.depth, "arch": config.arch, "compute": spent,
         "flops": ledger.flops(flops), "params": params, "samples": ledger.samples, "wall_s": ledger.wall_s,
-        **{k: record[k] for k in ("accuracy",) if k in record}})
+        "train_s": ledger.train_s,
+        **{k: record[k] for k in ("accuracy", "black_losses_vs_perfect", "perfect") if k in record}})
 
 
 def _save_resume_point(run, config, learner, ledger, snapshot_index) -> None:

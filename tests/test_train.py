@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def tiny_config(**overrides) -> TrainConfig:
     base = dict(board=3, width=4, depth=1, compute=3e6, compute_start=3e5, snapshots=4, envs=16,
-                moves_per_round=2, batch_size=64, search={"nodes": 4})
+                moves_per_round=2, batch_size=64, search={"nodes": 4}, evaluate=False)
     base.update(overrides)
     return TrainConfig.for_mode("fast", **base)
 
@@ -98,7 +98,7 @@ def test_resume_after_kill_minus_9(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "hexzero.cli", "train", "--board", "3", "--width", "4", "--depth", "1",
            "--compute", "2e8", "--compute-start", "1e6", "--snapshots", "12", "--nodes", "4", "--envs", "16",
-           "--no-ray", "--quiet", "--out", str(out)]
+           "--no-ray", "--no-eval", "--quiet", "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120

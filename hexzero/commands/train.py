@@ -24,6 +24,9 @@ def add_arguments(p):
     p.add_argument("--max-seconds", type=float, default=None, help="stop after this much wall time")
     p.add_argument("--ray-address", default=None, help="join this Ray cluster instead of starting a local one")
     p.add_argument("--no-ray", action="store_true", help="play in-process (debugging)")
+    p.add_argument("--no-eval", action="store_true", help="skip the measures against perfect play at snapshots")
+    p.add_argument("--stop-at-perfect", action="store_true",
+                   help="end at the first snapshot that plays perfectly (accuracy >= 99%%, no loss as black)")
     p.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="run folder")
@@ -36,7 +39,7 @@ def config_from_args(args):
     overrides = dict(board=args.board, width=args.width, depth=args.depth, arch=args.arch,
                      compute=args.compute, compute_start=args.compute_start, snapshots=args.snapshots,
                      workers=args.workers, seed=args.seed, device=args.device, max_seconds=args.max_seconds,
-                     search=search)
+                     evaluate=not args.no_eval, stop_at_perfect=args.stop_at_perfect, search=search)
     if args.envs is not None:
         overrides["envs"] = args.envs
     return TrainConfig.for_mode(args.mode, **overrides)
