@@ -14,7 +14,7 @@ import numba
 import numpy as np
 import torch
 
-from hexzero.hex import BLACK, WHITE, HexGames, seed_kernels
+from hexzero.hex import EMPTY, WHITE, HexGames, seed_kernels
 
 
 @dataclass
@@ -56,7 +56,7 @@ class SelfPlayWorker:
     their value targets are known."""
 
     def __init__(self, n: int, envs: int, network_config: dict, search_config: dict, seed: int,
-                 value_window: int | None = None, torch_threads: int = 1):
+                 value_window: int | None = None, random_opening: float = 0.0, torch_threads: int = 1):
         from hexzero.mcts import SearchConfig, SearchTree
         from hexzero.network import network_from_config
 
@@ -76,6 +76,15 @@ class SelfPlayWorker:
         # Pending samples per env: lists of (obs, policy, mover colour, search value).
         self.pending: list[list[tuple]] = [[] for _ in range(envs)]
         self.evaluations = 0
+        # Random openings: each game starts with k ~ U{0..K} uniformly random moves, K =
+        # random_opening * n^2. Self-play alone rarely reaches positions its own play avoids
+        # (say, white to move after a black blunder), so without them the network never learns
+        # to punish mistakes. Opening moves are not searched and are not samples.
+        self.max_opening = int(random_opening * n * n)
+        self.opening_left = self._draw_openings(envs)
+
+    def _draw_openings(self, count: int) -> np.ndarray:
+        return self.rng.integers(0, self.max_opening + 1, size=count)
 
     def set_weights(self, state: dict) -> None:
         self.network.load_state_dict(state)
@@ -91,16 +100,28 @@ class SelfPlayWorker:
         done_samples: list[tuple] = []
         evals_before = self.evaluations
         games, n = self.games, self.n
+        positions = 0
         for _ in range(moves):
-            obs = games.observation()
-            result = search(self.network, games.board, games.to_play, self.search_config, self.rng, self.tree)
-            # Terminal nodes found in the tree cost no evaluation: count what was spent.
-            self.evaluations += int(result.evaluations)
-            to_play = games.to_play.copy()
-            policy_mover = to_mover_frame(result.policy.astype(np.float32), to_play, n)
-            for g in range(self.envs):
-                self.pending[g].append((obs[g], policy_mover[g], int(to_play[g]), float(result.value[g])))
-            games.step(result.action)
+            actions = np.empty(self.envs, dtype=np.int64)
+            opening = self.opening_left > 0
+            if opening.any():
+                noise = self.rng.random((int(opening.sum()), n * n))
+                noise[games.board[opening] != EMPTY] = -1.0
+                actions[opening] = noise.argmax(axis=1)
+                self.opening_left[opening] -= 1
+            searched = np.nonzero(~opening)[0]
+            if searched.size:
+                board, to_play = games.board[searched], games.to_play[searched]
+                obs = games.observation()[searched]
+                result = search(self.network, board, to_play, self.search_config, self.rng, self.tree)
+                # Terminal nodes found in the tree cost no evaluation: count what was spent.
+                self.evaluations += int(result.evaluations)
+                positions += searched.size
+                policy_mover = to_mover_frame(result.policy.astype(np.float32), to_play, n)
+                for row, g in enumerate(searched):
+                    self.pending[g].append((obs[row], policy_mover[row], int(to_play[row]), float(result.value[row])))
+                actions[searched] = result.action
+            games.step(actions)
             finished = np.nonzero(games.done)[0]
             for g in finished:
                 winner = int(games.winner[g])
@@ -110,10 +131,11 @@ class SelfPlayWorker:
             finished_before += len(finished)
             if len(finished):
                 games.reset(games.done.copy())
+                self.opening_left[finished] = self._draw_openings(len(finished))
             if self.value_window is not None:
                 done_samples.extend(self._bootstrap_expired())
         samples = self._pack(done_samples)
-        return samples, {"games": finished_before, "positions": moves * self.envs,
+        return samples, {"games": finished_before, "positions": positions,
                          "evaluations": self.evaluations - evals_before}
 
     def _bootstrap_expired(self) -> list[tuple]:

@@ -53,6 +53,7 @@ class TrainConfig:
     buffer_size: int = 50_000
     augment: bool = True
     value_window: int | None = None
+    random_opening: float = 0.0      # games open with up to this fraction of n^2 random moves
     seed: int = 0
     device: str = "auto"
     learner_threads: int = 1
@@ -108,7 +109,8 @@ MODES = {
                               dirichlet_eps=0.25, greedy=False),
                   replay_ratio=1.0, augment=False, value_window=64, batch_size=1024, lr=1e-3),
     "fast": dict(search=dict(policy="gumbel", nodes=16, greedy=False),
-                 replay_ratio=4.0, augment=True, value_window=None, batch_size=256, lr=3e-3),
+                 replay_ratio=4.0, augment=True, value_window=None, batch_size=256, lr=3e-3,
+                 random_opening=0.5),
 }
 
 
@@ -222,7 +224,8 @@ class Learner:
 def make_workers(config: TrainConfig, network_config: dict, use_ray: bool):
     """Self-play workers: Ray actors (the default), or in-process objects for debugging."""
     kwargs = dict(n=config.board, envs=config.envs, network_config=network_config,
-                  search_config=config.search, value_window=config.value_window)
+                  search_config=config.search, value_window=config.value_window,
+                  random_opening=config.random_opening)
     if not use_ray:
         return [SelfPlayWorker(seed=config.seed * 1000 + i, **kwargs) for i in range(config.workers)]
     import ray
