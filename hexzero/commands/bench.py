@@ -4,8 +4,8 @@ from __future__ import annotations
 import importlib
 import json
 
-HELP = "run a benchmark (engine, mcts, selfplay, tournament, ratings) and print JSON records"
-BENCHMARKS = ["engine", "mcts", "selfplay", "tournament", "ratings"]
+HELP = "run a benchmark (engine, mcts, selfplay, perfect, tournament, ratings) and print JSON records"
+BENCHMARKS = ["engine", "mcts", "selfplay", "perfect", "tournament", "ratings"]
 
 
 def add_arguments(parser):
