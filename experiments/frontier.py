@@ -1,0 +1,476 @@
+"""The compute frontier and the paper's change-point law.
+
+Read top to bottom: run curves (the data in) -> frontier per board on a common log10-compute
+grid -> the 5-parameter change-point model and its least-squares fit -> bootstrap intervals ->
+derived figures -> the table beside the paper's values.
+
+Units: compute in the paper's units (samples x nodes x parameters), Elo with 0 = the strongest
+agent of a board size (perfect play where the tournament reached it).
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # only speed depends on it
+    threadpool_limits = None
+
+# Natural-log Elo: the paper fits in these units; 1 nat = 400 / ln 10 Elo.
+ELO_PER_NAT = 400.0 / math.log(10.0)
+# The paper calls a frontier point perfect play when it is within 50 Elo of the top agent.
+PERFECT_PLAY_ELO = -50.0
+
+
+# ----------------------------------------------------------------------------- data in
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One rated snapshot of a run: its train compute and Elo with the rating's interval."""
+
+    compute: float
+    elo: float
+    elo_low: float = math.nan
+    elo_high: float = math.nan
+
+
+@dataclass(frozen=True)
+class RunCurve:
+    """A training run's Elo against compute. Points may come in any order; they are kept sorted
+    by compute."""
+
+    name: str
+    board: int
+    width: int
+    depth: int
+    points: tuple[CurvePoint, ...]
+
+    def __post_init__(self):
+        points = tuple(p if isinstance(p, CurvePoint) else CurvePoint(*p) for p in self.points)
+        if not points:
+            raise ValueError(f"run {self.name!r} has no points")
+        for p in points:
+            if not (math.isfinite(p.compute) and p.compute > 0):
+                raise ValueError(f"run {self.name!r}: compute must be positive and finite, got {p.compute!r}")
+            if not math.isfinite(p.elo):
+                raise ValueError(f"run {self.name!r}: Elo must be finite, got {p.elo!r} at compute {p.compute:g}")
+        computes = [p.compute for p in points]
+        if len(set(computes)) != len(computes):
+            raise ValueError(f"run {self.name!r} has two points at the same compute")
+        object.__setattr__(self, "points", tuple(sorted(points, key=lambda p: p.compute)))
+
+    @property
+    def log10_compute(self) -> np.ndarray:
+        return np.log10([p.compute for p in self.points])
+
+    @property
+    def elo(self) -> np.ndarray:
+        return np.array([p.elo for p in self.points])
+
+
+def log_grid(curves: list[RunCurve], points_per_decade: int = 10) -> np.ndarray:
+    """log10-compute grid points at multiples of 1/points_per_decade covering every run."""
+    if not curves:
+        raise ValueError("no run curves")
+    if points_per_decade < 1:
+        raise ValueError(f"points_per_decade must be >= 1, got {points_per_decade}")
+    lo = min(c.log10_compute[0] for c in curves)
+    hi = max(c.log10_compute[-1] for c in curves)
+    # round() first so a compute of exactly 1e11 lands on its grid point, not one step out
+    k_lo = math.floor(round(lo * points_per_decade, 9))
+    k_hi = math.ceil(round(hi * points_per_decade, 9))
+    return np.arange(k_lo, k_hi + 1) / points_per_decade
+
+
+def interpolate_curve(curve: RunCurve, grid: np.ndarray) -> np.ndarray:
+    """The run's Elo at each grid point, linear in log10 compute; NaN outside the run's range
+    (never extrapolated)."""
+    x, y = curve.log10_compute, curve.elo
+    tol = 1e-9
+    inside = (grid >= x[0] - tol) & (grid <= x[-1] + tol)
+    out = np.full(grid.shape, np.nan)
+    out[inside] = np.interp(grid[inside], x, y)
+    return out
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The best Elo reached by any run of one board at each grid point (NaN where no run
+    covers it) and which run reached it."""
+
+    board: int
+    log10_compute: np.ndarray
+    elo: np.ndarray
+    best_run: tuple[str | None, ...]
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The covered grid points: (log10 compute, Elo)."""
+        keep = np.isfinite(self.elo)
+        return self.log10_compute[keep], self.elo[keep]
+
+
+def compute_frontiers(curves: list[RunCurve], points_per_decade: int = 10) -> dict[int, Frontier]:
+    """The frontier of each board, all on one common grid."""
+    grid = log_grid(curves, points_per_decade)
+    frontiers = {}
+    for board in sorted({c.board for c in curves}):
+        runs = [c for c in curves if c.board == board]
+        table = np.stack([interpolate_curve(c, grid) for c in runs])
+        covered = np.isfinite(table).any(axis=0)
+        best = np.where(covered, np.nanargmax(np.where(np.isfinite(table), table, -np.inf), axis=0), -1)
+        elo = np.where(covered, table[best, np.arange(grid.size)], np.nan)
+        names = tuple(runs[i].name if i >= 0 else None for i in best)
+        frontiers[board] = Frontier(board, grid, elo, names)
+    return frontiers
+
+
+def frontier_points(frontiers: dict[int, Frontier]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All frontiers' covered points flattened: (board, log10 compute, Elo)."""
+    boards, xs, ys = [], [], []
+    for board, frontier in sorted(frontiers.items()):
+        x, y = frontier.points()
+        boards.append(np.full(x.size, board, dtype=float))
+        xs.append(x)
+        ys.append(y)
+    return np.concatenate(boards), np.concatenate(xs), np.concatenate(ys)
+
+
+# ----------------------------------------------------------------------------- the model
+
+PARAM_NAMES = ("m_flops", "m_b_inc", "c_inc", "m_b_plat", "c_plat")
+
+
+@dataclass(frozen=True)
+class ChangePointParams:
+    """incline(C, b) = m_flops log10 C + m_b_inc b + c_inc; plateau(b) = m_b_plat b + c_plat;
+    Elo = min(0, max(incline, plateau)). Elo units."""
+
+    m_flops: float
+    m_b_inc: float
+    c_inc: float
+    m_b_plat: float
+    c_plat: float
+
+    def as_array(self) -> np.ndarray:
+        return np.array([getattr(self, n) for n in PARAM_NAMES], dtype=float)
+
+    @classmethod
+    def from_array(cls, values) -> "ChangePointParams":
+        return cls(*(float(v) for v in values))
+
+    def incline(self, log10_compute, board):
+        return self.m_flops * np.asarray(log10_compute) + self.m_b_inc * np.asarray(board) + self.c_inc
+
+    def plateau(self, board):
+        return self.m_b_plat * np.asarray(board) + self.c_plat
+
+    def predict(self, log10_compute, board):
+        return np.minimum(0.0, np.maximum(self.incline(log10_compute, board), self.plateau(board)))
+
+    def on_incline(self, log10_compute, board) -> np.ndarray:
+        """Where the model is on its incline: above the plateau and below perfect play."""
+        incline = self.incline(log10_compute, board)
+        return (incline > self.plateau(board)) & (incline < 0.0)
+
+    # derived figures
+    def perfect_play_log10_compute(self, board, threshold: float = PERFECT_PLAY_ELO):
+        """log10 compute where the incline reaches `threshold` Elo."""
+        return (threshold - self.m_b_inc * np.asarray(board) - self.c_inc) / self.m_flops
+
+    def takeoff_log10_compute(self, board):
+        """log10 compute where the incline leaves the plateau."""
+        return ((self.m_b_plat - self.m_b_inc) * np.asarray(board) + self.c_plat - self.c_inc) / self.m_flops
+
+    def random_play_gap(self, board):
+        """Elo between perfect play and the plateau (random play)."""
+        return -self.plateau(board)
+
+    @property
+    def perfect_play_growth(self) -> float:
+        """Factor of compute for perfect play per +1 board size."""
+        return 10.0 ** (-self.m_b_inc / self.m_flops)
+
+    @property
+    def takeoff_growth(self) -> float:
+        """Factor of takeoff compute per +1 board size."""
+        return 10.0 ** ((self.m_b_plat - self.m_b_inc) / self.m_flops)
+
+    @property
+    def random_gap_growth(self) -> float:
+        """Elo added to the random-play gap per +1 board size."""
+        return -self.m_b_plat
+
+    @property
+    def double_compute_win_rate(self) -> float:
+        """Chance that an agent on the incline beats one with half its compute."""
+        return 1.0 / (1.0 + 10.0 ** (-self.m_flops * math.log10(2.0) / 400.0))
+
+
+# Table III of the paper, and the values the reference states or its table implies.
+PAPER_PARAMS = ChangePointParams(m_flops=510.0, m_b_inc=-430.0, c_inc=-4400.0, m_b_plat=-270.0, c_plat=570.0)
+PAPER_PERFECT_PLAY_COMPUTE = {3: 1.4e11, 4: 1.0e12, 5: 7.0e12, 6: 4.9e13, 7: 3.4e14, 8: 2.4e15, 9: 1.6e16}
+PAPER_DERIVED = {
+    "slope": 500.0,                  # Elo per 10x compute, as stated
+    "perfect_play_growth": 7.0,      # x compute per +1 board size
+    "takeoff_growth": 2.0,           # the table implies ~2x (the text says ~4x)
+    "random_gap_growth": 270.0,      # Elo per +1 board size from the table (the text says ~500)
+    "double_compute_win_rate": 2 / 3,
+}
+
+
+# ----------------------------------------------------------------------------- the fit
+
+def _one_blas_thread():
+    """L-BFGS-B calls BLAS on 5x5 matrices thousands of times; OpenBLAS threads spin-waiting on
+    a busy 2-core machine made a bootstrap ~30x slower (14.5 s vs 0.5 s), so fits run on one."""
+    if threadpool_limits is None:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _loss_and_grad(theta_nats: np.ndarray, board: np.ndarray, x: np.ndarray, y_nats: np.ndarray):
+    """Sum of squared residuals (natural-log Elo units) and its gradient. The model is
+    piecewise linear in the parameters, so on each piece the gradient is exact."""
+    m_flops, m_b_inc, c_inc, m_b_plat, c_plat = theta_nats
+    incline = m_flops * x + m_b_inc * board + c_inc
+    plateau = m_b_plat * board + c_plat
+    on_incline = (incline >= plateau) & (incline < 0.0)
+    on_plateau = (plateau > incline) & (plateau < 0.0)
+    pred = np.minimum(0.0, np.maximum(incline, plateau))
+    r = pred - y_nats
+    ri, rp = 2.0 * r * on_incline, 2.0 * r * on_plateau
+    grad = np.array([ri @ x, ri @ board, ri.sum(), rp @ board, rp.sum()])
+    return float(r @ r), grad
+
+
+def _region_least_squares(theta_nats, board, x, y_nats, max_iter: int = 50) -> np.ndarray:
+    """Refine by alternating: assign each point to incline / plateau / perfect under the current
+    parameters, then solve each linear piece exactly; repeat until the assignment stops changing.
+    Lands exactly on the minimum of the piece L-BFGS stopped near."""
+    theta = np.array(theta_nats, dtype=float)
+    previous = None
+    for _ in range(max_iter):
+        incline = theta[0] * x + theta[1] * board + theta[2]
+        plateau = theta[3] * board + theta[4]
+        on_incline = (incline >= plateau) & (incline < 0.0)
+        on_plateau = (plateau > incline) & (plateau < 0.0)
+        assignment = (on_incline.tobytes(), on_plateau.tobytes())
+        if assignment == previous:
+            break
+        previous = assignment
+        candidate = theta.copy()
+        design = np.column_stack([x, board, np.ones_like(x)])[on_incline]
+        if np.linalg.matrix_rank(design) == 3:
+            candidate[:3] = np.linalg.lstsq(design, y_nats[on_incline], rcond=None)[0]
+        design = np.column_stack([board, np.ones_like(x)])[on_plateau]
+        if np.linalg.matrix_rank(design) == 2:
+            candidate[3:] = np.linalg.lstsq(design, y_nats[on_plateau], rcond=None)[0]
+        if _loss_and_grad(candidate, board, x, y_nats)[0] > _loss_and_grad(theta, board, x, y_nats)[0]:
+            break
+        theta = candidate
+    return theta
+
+
+def _data_start(board: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """A starting point read off the data (Elo units): the plateau through each board's lowest
+    point, the incline through the points clearly between plateau and top."""
+    boards = np.unique(board)
+    lows = np.array([y[board == b].min() for b in boards])
+    if boards.size >= 2:
+        m_b_plat, c_plat = np.polyfit(boards, lows, 1)
+    else:
+        m_b_plat, c_plat = 0.0, float(lows[0])
+    plateau = m_b_plat * board + c_plat
+    # plateau < 0: keep points from 80% down to 10% down the way to it, off both kinks
+    middle = (y > 0.8 * plateau) & (y < 0.1 * plateau)
+    design = np.column_stack([x, board, np.ones_like(x)])[middle]
+    if middle.sum() >= 3 and np.linalg.matrix_rank(design) == 3:
+        m_flops, m_b_inc, c_inc = np.linalg.lstsq(design, y[middle], rcond=None)[0]
+        if m_flops > 0:
+            return np.array([m_flops, m_b_inc, c_inc, m_b_plat, c_plat])
+    return np.concatenate([PAPER_PARAMS.as_array()[:3], [m_b_plat, c_plat]])
+
+
+def fit_change_point(board, log10_compute, elo, starts: int = 8, seed: int = 0) -> ChangePointParams:
+    """Least-squares fit of the change-point model over the points of all boards (L-BFGS in
+    natural-log Elo units, as the paper), from several starting points (the data's own guess,
+    the paper's parameters, and random perturbations of both), keeping the best."""
+    board = np.asarray(board, dtype=float)
+    x = np.asarray(log10_compute, dtype=float)
+    y = np.asarray(elo, dtype=float)
+    if not (board.shape == x.shape == y.shape) or board.ndim != 1:
+        raise ValueError("board, log10_compute and elo must be 1-d arrays of one length")
+    if x.size < len(PARAM_NAMES):
+        raise ValueError(f"need at least {len(PARAM_NAMES)} frontier points to fit 5 parameters, got {x.size}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("frontier points must be finite")
+    y_nats = y / ELO_PER_NAT
+    rng = np.random.default_rng(seed)
+    bases = [_data_start(board, x, y), PAPER_PARAMS.as_array()]
+    candidates = list(bases)
+    for i in range(max(0, starts - len(bases))):
+        base = bases[i % len(bases)]
+        candidates.append(base * rng.uniform(0.5, 1.5, size=base.size))
+    best, best_loss = None, math.inf
+    for start in candidates:
+        result = minimize(_loss_and_grad, start / ELO_PER_NAT, args=(board, x, y_nats), jac=True,
+                          method="L-BFGS-B")
+        theta = _region_least_squares(result.x, board, x, y_nats)
+        loss = _loss_and_grad(theta, board, x, y_nats)[0]
+        if loss < best_loss:
+            best, best_loss = theta, loss
+    return ChangePointParams.from_array(best * ELO_PER_NAT)
+
+
+def incline_r2(params: ChangePointParams, board, log10_compute, elo) -> float:
+    """R^2 of the model on the points where it is on its incline (NaN if fewer than 3)."""
+    board, x, y = (np.asarray(a, dtype=float) for a in (board, log10_compute, elo))
+    mask = params.on_incline(x, board)
+    if mask.sum() < 3:
+        return math.nan
+    residual = y[mask] - params.predict(x[mask], board[mask])
+    total = y[mask] - y[mask].mean()
+    return float(1.0 - residual @ residual / (total @ total))
+
+
+@dataclass(frozen=True)
+class FrontierFit:
+    """The fitted law, its bootstrap intervals and the data it came from."""
+
+    params: ChangePointParams
+    intervals: dict[str, tuple[float, float]]
+    bootstrap: np.ndarray              # [resamples, 5] parameter draws, Elo units
+    confidence: float
+    r2_incline: float
+    boards: tuple[int, ...]
+    points: int
+    frontiers: dict[int, Frontier] = field(repr=False)
+
+    def interval(self, name: str) -> tuple[float, float]:
+        return self.intervals[name]
+
+
+RESAMPLING = ("ratings", "points", "runs")
+
+
+def _stratified_resample(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Indices drawn with replacement within each group, so every board stays in the sample."""
+    picks = []
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups == g)
+        picks.append(rng.choice(members, size=members.size, replace=True))
+    return np.concatenate(picks)
+
+
+def fit_frontier(curves: list[RunCurve], points_per_decade: int = 10, bootstrap: int = 200,
+                 resample: str = "ratings", confidence: float = 0.9, seed: int = 0, starts: int = 8,
+                 progress: bool = False) -> FrontierFit:
+    """Frontiers of every board, the joint change-point fit, and percentile bootstrap intervals.
+    resample="ratings" (parametric) redraws every snapshot's Elo from a normal with the spread
+    of its rating interval (taken as 95%) and rebuilds the frontiers: the rating noise, the
+    uncertainty the tournament measures. "points" redraws frontier grid points within each
+    board (quick, but grid points between two snapshots are correlated, so its intervals come
+    out too narrow); "runs" redraws whole runs within each board (needs many runs per board)."""
+    if resample not in RESAMPLING:
+        raise ValueError(f"resample must be one of {', '.join(RESAMPLING)}, got {resample!r}")
+    if resample == "ratings":
+        missing = [c.name for c in curves if not all(math.isfinite(p.elo_high - p.elo_low) for p in c.points)]
+        if missing:
+            raise ValueError(f"resample='ratings' needs every point's Elo interval; runs without: {', '.join(missing[:5])}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap must be >= 0, got {bootstrap}")
+    with _one_blas_thread():
+        return _fit_frontier(curves, points_per_decade, bootstrap, resample, confidence, seed, starts, progress)
+
+
+def _fit_frontier(curves, points_per_decade, bootstrap, resample, confidence, seed, starts, progress) -> FrontierFit:
+    frontiers = compute_frontiers(curves, points_per_decade)
+    board, x, y = frontier_points(frontiers)
+    params = fit_change_point(board, x, y, starts=starts, seed=seed)
+
+    rng = np.random.default_rng(seed)
+    draws = []
+    iterator = range(bootstrap)
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(iterator, desc="bootstrap", unit="fit")
+    run_boards = np.array([c.board for c in curves])
+    for _ in iterator:
+        if resample == "points":
+            idx = _stratified_resample(board, rng)
+            sample = (board[idx], x[idx], y[idx])
+        elif resample == "ratings":
+            sample = frontier_points(compute_frontiers([_redraw_ratings(c, rng) for c in curves], points_per_decade))
+        else:
+            idx = _stratified_resample(run_boards, rng)
+            # a run drawn twice adds nothing to a max: the frontier of the distinct draws
+            sample = frontier_points(compute_frontiers([curves[i] for i in np.unique(idx)], points_per_decade))
+        # start each resample from the full fit: fewer starts suffice near the answer
+        draws.append(_refit_near(params, *sample))
+    draws = np.array(draws).reshape(-1, len(PARAM_NAMES))
+    tail = (1.0 - confidence) / 2.0
+    intervals = {}
+    for i, name in enumerate(PARAM_NAMES):
+        if len(draws):
+            lo, hi = np.quantile(draws[:, i], [tail, 1.0 - tail])
+            intervals[name] = (float(lo), float(hi))
+        else:
+            intervals[name] = (math.nan, math.nan)
+    return FrontierFit(params=params, intervals=intervals, bootstrap=draws, confidence=confidence,
+                       r2_incline=incline_r2(params, board, x, y), boards=tuple(sorted(frontiers)),
+                       points=int(x.size), frontiers=frontiers)
+
+
+def _redraw_ratings(curve: RunCurve, rng: np.random.Generator) -> RunCurve:
+    sd = np.array([(p.elo_high - p.elo_low) / (2 * 1.96) for p in curve.points])
+    elo = curve.elo + rng.normal(0.0, 1.0, size=sd.size) * sd
+    points = tuple(CurvePoint(p.compute, float(e), p.elo_low, p.elo_high) for p, e in zip(curve.points, elo))
+    return RunCurve(curve.name, curve.board, curve.width, curve.depth, points)
+
+
+def _refit_near(params: ChangePointParams, board, x, y) -> np.ndarray:
+    y_nats = y / ELO_PER_NAT
+    result = minimize(_loss_and_grad, params.as_array() / ELO_PER_NAT, args=(board, x, y_nats), jac=True,
+                      method="L-BFGS-B")
+    return _region_least_squares(result.x, board, x, y_nats) * ELO_PER_NAT
+
+
+def compare_with_paper(fit: FrontierFit) -> str:
+    """Markdown: our fitted parameters and derived figures beside the paper's."""
+    p, paper = fit.params, PAPER_PARAMS
+    pct = round(fit.confidence * 100)
+    lines = [f"| quantity | ours | {pct}% interval | paper |", "|---|---:|---:|---:|"]
+    for name in PARAM_NAMES:
+        lo, hi = fit.intervals[name]
+        lines.append(f"| {name} (Elo) | {getattr(p, name):.0f} | [{lo:.0f}, {hi:.0f}] | {getattr(paper, name):.0f} |")
+    rows = [
+        ("slope (Elo per 10x compute)", f"{p.m_flops:.0f}", f"{PAPER_DERIVED['slope']:.0f}"),
+        ("2x compute beats 1x", f"{p.double_compute_win_rate:.2f}", f"{PAPER_DERIVED['double_compute_win_rate']:.2f}"),
+        ("perfect-play compute growth per board", f"{p.perfect_play_growth:.1f}x", f"{PAPER_DERIVED['perfect_play_growth']:.0f}x"),
+        ("takeoff compute growth per board", f"{p.takeoff_growth:.1f}x", f"{PAPER_DERIVED['takeoff_growth']:.0f}x"),
+        ("random-play gap growth per board (Elo)", f"{p.random_gap_growth:.0f}", f"{PAPER_DERIVED['random_gap_growth']:.0f}"),
+    ]
+    lines += [f"| {label} | {ours} | | {theirs} |" for label, ours, theirs in rows]
+    return "\n".join(lines)
+
+
+def per_board_table(fit: FrontierFit) -> str:
+    """Markdown: per board size, perfect-play and takeoff compute and the random-play gap, ours
+    beside the paper's law."""
+    p, paper = fit.params, PAPER_PARAMS
+    lines = ["| board | perfect-play compute (ours) | (paper) | takeoff compute (ours) | (paper) "
+             "| random-play gap, Elo (ours) | (paper) |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for b in fit.boards:
+        paper_perfect = PAPER_PERFECT_PLAY_COMPUTE.get(b, 10.0 ** paper.perfect_play_log10_compute(b))
+        lines.append(f"| {b} | {10.0 ** p.perfect_play_log10_compute(b):.2g} | {paper_perfect:.2g} "
+                     f"| {10.0 ** p.takeoff_log10_compute(b):.2g} | {10.0 ** paper.takeoff_log10_compute(b):.2g} "
+                     f"| {p.random_play_gap(b):.0f} | {paper.random_play_gap(b):.0f} |")
+    return "\n".join(lines)

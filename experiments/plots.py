@@ -1,0 +1,182 @@
+"""The reproduction's figures, each saved as PNG and SVG (atomically): run curves with the
+frontier (paper Fig. 5), frontier with the fitted law (Fig. 6), Elo against test-time compute
+(Fig. 8), the train/test trade-off (Fig. 9), and a board picture.
+
+Figures are built on matplotlib's Figure directly (rendered by Agg for PNG), never pyplot, so
+nothing here touches a global backend or leaks figures in a long-running process.
+"""
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from experiments.frontier import ChangePointParams, Frontier, RunCurve
+from experiments.tradeoff import IsoEloCurve, TestTimeRating, TradeoffFit
+from hexzero.storage import atomic_write_bytes
+
+TRAIN_COMPUTE_LABEL = "train compute (paper units: samples x nodes x params)"
+TEST_COMPUTE_LABEL = "test compute per move (paper units: nodes x params)"
+ELO_LABEL = "Elo (0 = best agent of the board size)"
+FORMATS = ("png", "svg")
+
+
+def save_figure(fig, stem: str | Path) -> list[Path]:
+    """Write `stem`.png and `stem`.svg; returns the paths."""
+    paths = []
+    for fmt in FORMATS:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=120, bbox_inches="tight")
+        path = Path(f"{stem}.{fmt}")
+        atomic_write_bytes(path, buffer.getvalue())
+        paths.append(path)
+    return paths
+
+
+def _figure(panels: int = 1, panel_size=(5.0, 3.6)):
+    from matplotlib.figure import Figure
+
+    cols = min(panels, 3)
+    rows = math.ceil(panels / cols)
+    fig = Figure(figsize=(panel_size[0] * cols, panel_size[1] * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    return fig, axes[:panels]
+
+
+def _board_colours(boards):
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    boards = sorted(boards)
+    return {b: cmap(i / max(1, len(boards) - 1) * 0.9) for i, b in enumerate(boards)}
+
+
+def plot_run_curves(curves: list[RunCurve], frontiers: dict[int, Frontier], stem) -> list[Path]:
+    """Fig. 5: one panel per board; every run's Elo against train compute (colour = width,
+    marker line style = depth) and the frontier over them."""
+    from matplotlib import colormaps
+    from matplotlib.colors import LogNorm
+
+    boards = sorted(frontiers)
+    fig, axes = _figure(len(boards))
+    widths = [c.width for c in curves]
+    norm = LogNorm(min(widths), max(max(widths), min(widths) * 2))
+    cmap = colormaps["plasma"]
+    styles = ["-", "--", ":", "-."]
+    depths = sorted({c.depth for c in curves})
+    for ax, board in zip(axes, boards):
+        for curve in (c for c in curves if c.board == board):
+            compute = [p.compute for p in curve.points]
+            ax.plot(compute, curve.elo, styles[depths.index(curve.depth) % len(styles)], color=cmap(norm(curve.width) * 0.85),
+                    linewidth=1, alpha=0.8)
+        frontier = frontiers[board]
+        x, y = frontier.points()
+        ax.plot(10.0 ** x, y, color="black", linewidth=2.2, label="frontier")
+        ax.set_xscale("log")
+        ax.set_title(f"{board}x{board}")
+        ax.set_xlabel(TRAIN_COMPUTE_LABEL)
+        ax.set_ylabel(ELO_LABEL)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].legend(loc="lower right", fontsize="small")
+    from matplotlib.cm import ScalarMappable
+
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), label="network width "
+                 f"(line style: depth {', '.join(map(str, depths))})")
+    return save_figure(fig, stem)
+
+
+def plot_frontier_fit(frontiers: dict[int, Frontier], params: ChangePointParams, stem) -> list[Path]:
+    """Fig. 6: every board's frontier (points) with the fitted change-point law (lines)."""
+    fig, (ax,) = _figure(1, panel_size=(7.0, 4.8))
+    colours = _board_colours(frontiers)
+    for board, frontier in sorted(frontiers.items()):
+        x, y = frontier.points()
+        ax.plot(10.0 ** x, y, "o", markersize=3, color=colours[board], alpha=0.6)
+        span = np.linspace(x.min(), x.max(), 200)
+        ax.plot(10.0 ** span, params.predict(span, board), color=colours[board], linewidth=1.8, label=f"{board}x{board}")
+    ax.set_xscale("log")
+    ax.set_xlabel(TRAIN_COMPUTE_LABEL)
+    ax.set_ylabel(ELO_LABEL)
+    ax.set_title(f"frontier (points) and fitted law (lines): {params.m_flops:.0f} Elo per 10x compute")
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="board", fontsize="small")
+    return save_figure(fig, stem)
+
+
+def _train_norm(ratings: list[TestTimeRating]):
+    from matplotlib.colors import LogNorm
+
+    train = [r.train_compute for r in ratings]
+    return LogNorm(min(train), max(max(train), min(train) * 10))
+
+
+def plot_test_time(ratings: list[TestTimeRating], stem) -> list[Path]:
+    """Fig. 8: each snapshot's Elo against its test compute (1..512 nodes), coloured by its
+    train compute."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+
+    fig, (ax,) = _figure(1, panel_size=(7.0, 4.8))
+    norm, cmap = _train_norm(ratings), colormaps["viridis"]
+    snapshots: dict[str, list[TestTimeRating]] = {}
+    for r in ratings:
+        snapshots.setdefault(r.snapshot, []).append(r)
+    for group in snapshots.values():
+        group.sort(key=lambda r: r.nodes)
+        ax.plot([r.test_compute for r in group], [r.elo for r in group], "o-", markersize=2.5, linewidth=1,
+                color=cmap(norm(group[0].train_compute)))
+    ax.set_xscale("log")
+    ax.set_xlabel(TEST_COMPUTE_LABEL)
+    ax.set_ylabel(ELO_LABEL)
+    ax.set_title("Elo against test-time compute (1..512 search nodes)")
+    ax.grid(True, alpha=0.3)
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=TRAIN_COMPUTE_LABEL)
+    return save_figure(fig, stem)
+
+
+def plot_tradeoff(curves: list[IsoEloCurve], fit: TradeoffFit | None, stem) -> list[Path]:
+    """Fig. 9: per Elo level, the least test compute at each train compute (points and lines;
+    hollow = already beaten at one node, an upper bound) and the log-linear fit (dashed)."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    fig, (ax,) = _figure(1, panel_size=(7.0, 4.8))
+    levels = [c.elo for c in curves]
+    norm, cmap = Normalize(min(levels), max(max(levels), min(levels) + 1)), colormaps["coolwarm"]
+    for curve in curves:
+        if not curve.log10_train.size:
+            continue
+        colour = cmap(norm(curve.elo))
+        train, test = 10.0 ** curve.log10_train, 10.0 ** curve.log10_test
+        ax.plot(train, test, "-", color=colour, linewidth=1.2)
+        ax.plot(train[~curve.floor], test[~curve.floor], "o", color=colour, markersize=3.5)
+        ax.plot(train[curve.floor], test[curve.floor], "o", markerfacecolor="none", color=colour, markersize=3.5)
+        if fit is not None:
+            span = np.linspace(curve.log10_train.min(), curve.log10_train.max(), 50)
+            ax.plot(10.0 ** span, 10.0 ** fit.log10_test(span, curve.elo), "--", color=colour, linewidth=0.9)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(TRAIN_COMPUTE_LABEL)
+    ax.set_ylabel(TEST_COMPUTE_LABEL)
+    if fit is not None:
+        ax.set_title(f"iso-Elo curves; fit: log10 test = {fit.a:.2f} log10 train + {fit.b:.4f} Elo + {fit.c:.1f}")
+    ax.grid(True, which="major", alpha=0.3)
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="Elo level")
+    return save_figure(fig, stem)
+
+
+def plot_board(board_row, n: int, stem, title=None, last_move=None) -> list[Path]:
+    """A Hex position as PNG and SVG (drawn by the engine's `draw_board`)."""
+    from hexzero.hex import draw_board
+
+    paths = []
+    for fmt in FORMATS:
+        path = Path(f"{stem}.{fmt}")
+        draw_board(board_row, n, path, title=title, last_move=last_move)
+        paths.append(path)
+    return paths

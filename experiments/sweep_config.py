@@ -1,0 +1,257 @@
+"""Sweep configuration files (experiments/presets/*.json): which runs to train (boards, widths,
+depths, compute bounds, seeds, trainer mode and search), how to rate them (tournament, test-time
+node counts) and how to analyse them. Loaded and validated into dataclasses; every error names
+the bad field, e.g. "boards[1].widths[0]: must be a positive integer, got 0".
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from experiments.frontier import RESAMPLING
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+SEARCH_POLICIES = ("puct", "regularized", "gumbel")
+TRAINER_MODES = ("fast", "paper")
+
+
+class SweepConfigError(ValueError):
+    """A sweep file that cannot run: the message names the field."""
+
+
+def _positive_int(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SweepConfigError(f"{where}: must be a positive integer, got {value!r}")
+    return value
+
+
+def _positive_number(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise SweepConfigError(f"{where}: must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _int_list(value, where: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise SweepConfigError(f"{where}: must be a non-empty list of positive integers, got {value!r}")
+    items = tuple(_positive_int(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if len(set(items)) != len(items):
+        raise SweepConfigError(f"{where}: has repeated values {list(items)}")
+    return items
+
+
+def _choice(value, choices, where: str) -> str:
+    if value not in choices:
+        raise SweepConfigError(f"{where}: must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _section(data, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+    if not isinstance(data, dict):
+        raise SweepConfigError(f"{where}: must be an object, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(required) - set(optional))
+    if unknown:
+        raise SweepConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise SweepConfigError(f"{where}: missing field(s) {', '.join(missing)}")
+    return data
+
+
+@dataclass(frozen=True)
+class BoardSweep:
+    """One board size's runs: every width x depth, snapshots from compute_min to compute_max."""
+
+    board: int
+    widths: tuple[int, ...]
+    depths: tuple[int, ...]
+    compute_min: float
+    compute_max: float
+
+    @classmethod
+    def parse(cls, data, where: str) -> "BoardSweep":
+        data = _section(data, where, ("board", "widths", "depths", "compute"))
+        board = _positive_int(data["board"], f"{where}.board")
+        if not 2 <= board <= 19:
+            raise SweepConfigError(f"{where}.board: must be between 2 and 19, got {board}")
+        compute = data["compute"]
+        if not isinstance(compute, list) or len(compute) != 2:
+            raise SweepConfigError(f"{where}.compute: must be [min, max] in paper units, got {compute!r}")
+        lo = _positive_number(compute[0], f"{where}.compute[0]")
+        hi = _positive_number(compute[1], f"{where}.compute[1]")
+        if lo >= hi:
+            raise SweepConfigError(f"{where}.compute: min {lo:g} must be below max {hi:g}")
+        return cls(board, _int_list(data["widths"], f"{where}.widths"), _int_list(data["depths"], f"{where}.depths"), lo, hi)
+
+
+@dataclass(frozen=True)
+class TrainerSettings:
+    mode: str
+    snapshots: int
+    overrides: dict = field(default_factory=dict)  # further TrainConfig fields, as given
+
+    @classmethod
+    def parse(cls, data, where: str) -> "TrainerSettings":
+        data = _section(data, where, ("mode", "snapshots"), ("overrides",))
+        overrides = data.get("overrides", {})
+        if not isinstance(overrides, dict):
+            raise SweepConfigError(f"{where}.overrides: must be an object of TrainConfig fields")
+        reserved = sorted(set(overrides) & {"board", "width", "depth", "compute", "compute_start", "seed", "mode",
+                                            "search", "snapshots"})
+        if reserved:
+            raise SweepConfigError(f"{where}.overrides: {', '.join(reserved)} are set by the sweep itself")
+        return cls(_choice(data["mode"], TRAINER_MODES, f"{where}.mode"),
+                   _positive_int(data["snapshots"], f"{where}.snapshots"), dict(overrides))
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    policy: str
+    nodes: int
+
+    @classmethod
+    def parse(cls, data, where: str) -> "SearchSettings":
+        data = _section(data, where, ("policy", "nodes"))
+        return cls(_choice(data["policy"], SEARCH_POLICIES, f"{where}.policy"), _positive_int(data["nodes"], f"{where}.nodes"))
+
+
+@dataclass(frozen=True)
+class TournamentSettings:
+    """Every snapshot of a board against every other: games per pair per colour, search nodes
+    per move of the rated agents."""
+
+    games_per_colour: int
+    nodes: int
+
+    @classmethod
+    def parse(cls, data, where: str) -> "TournamentSettings":
+        data = _section(data, where, ("games_per_colour", "nodes"))
+        return cls(_positive_int(data["games_per_colour"], f"{where}.games_per_colour"),
+                   _positive_int(data["nodes"], f"{where}.nodes"))
+
+
+@dataclass(frozen=True)
+class TestTimeSettings:
+    """Re-rating for the train/test trade-off: `snapshots` snapshots of the board's frontier
+    runs, each played at every node count."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    board: int
+    nodes: tuple[int, ...]
+    snapshots: int
+    games_per_colour: int
+
+    @classmethod
+    def parse(cls, data, where: str) -> "TestTimeSettings":
+        data = _section(data, where, ("board", "nodes", "snapshots", "games_per_colour"))
+        return cls(_positive_int(data["board"], f"{where}.board"), tuple(sorted(_int_list(data["nodes"], f"{where}.nodes"))),
+                   _positive_int(data["snapshots"], f"{where}.snapshots"),
+                   _positive_int(data["games_per_colour"], f"{where}.games_per_colour"))
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    points_per_decade: int = 10
+    bootstrap: int = 200
+    resample: str = "ratings"
+    confidence: float = 0.9
+
+    @classmethod
+    def parse(cls, data, where: str) -> "AnalysisSettings":
+        data = _section(data, where, (), ("points_per_decade", "bootstrap", "resample", "confidence"))
+        settings = cls(**data)
+        _positive_int(settings.points_per_decade, f"{where}.points_per_decade")
+        if isinstance(settings.bootstrap, bool) or not isinstance(settings.bootstrap, int) or settings.bootstrap < 0:
+            raise SweepConfigError(f"{where}.bootstrap: must be an integer >= 0, got {settings.bootstrap!r}")
+        _choice(settings.resample, RESAMPLING, f"{where}.resample")
+        if not isinstance(settings.confidence, (int, float)) or not 0 < settings.confidence < 1:
+            raise SweepConfigError(f"{where}.confidence: must be in (0, 1), got {settings.confidence!r}")
+        return settings
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One training run of the sweep; `train_kwargs` go to TrainConfig.for_mode(mode, **kwargs)."""
+
+    name: str
+    board: int
+    width: int
+    depth: int
+    seed: int
+    mode: str
+    train_kwargs: dict
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    name: str
+    description: str
+    trainer: TrainerSettings
+    search: SearchSettings
+    seeds: tuple[int, ...]
+    boards: tuple[BoardSweep, ...]
+    tournament: TournamentSettings
+    test_time: TestTimeSettings
+    analysis: AnalysisSettings
+
+    @classmethod
+    def from_dict(cls, data) -> "SweepConfig":
+        data = _section(data, "sweep", ("name", "trainer", "search", "seeds", "boards", "tournament", "test_time"),
+                        ("description", "analysis"))
+        if not isinstance(data["name"], str) or not data["name"]:
+            raise SweepConfigError(f"name: must be a non-empty string, got {data['name']!r}")
+        seeds = data["seeds"]
+        if not isinstance(seeds, list) or not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+            raise SweepConfigError(f"seeds: must be a non-empty list of integers >= 0, got {seeds!r}")
+        if not isinstance(data["boards"], list) or not data["boards"]:
+            raise SweepConfigError("boards: must be a non-empty list")
+        boards = tuple(BoardSweep.parse(b, f"boards[{i}]") for i, b in enumerate(data["boards"]))
+        sizes = [b.board for b in boards]
+        if len(set(sizes)) != len(sizes):
+            raise SweepConfigError(f"boards: board sizes repeat: {sizes}")
+        test_time = TestTimeSettings.parse(data["test_time"], "test_time")
+        if test_time.board not in sizes:
+            raise SweepConfigError(f"test_time.board: {test_time.board} is not one of the sweep's boards {sizes}")
+        return cls(name=data["name"], description=str(data.get("description", "")),
+                   trainer=TrainerSettings.parse(data["trainer"], "trainer"),
+                   search=SearchSettings.parse(data["search"], "search"), seeds=tuple(seeds), boards=boards,
+                   tournament=TournamentSettings.parse(data["tournament"], "tournament"), test_time=test_time,
+                   analysis=AnalysisSettings.parse(data.get("analysis", {}), "analysis"))
+
+    def runs(self) -> list[PlannedRun]:
+        """Every run: board x width x depth x seed, named b{board}-w{width}-d{depth}-s{seed}."""
+        runs = []
+        for sweep in self.boards:
+            for width in sweep.widths:
+                for depth in sweep.depths:
+                    for seed in self.seeds:
+                        kwargs = {**self.trainer.overrides, "board": sweep.board, "width": width, "depth": depth,
+                                  "seed": seed, "compute": sweep.compute_max, "compute_start": sweep.compute_min,
+                                  "snapshots": self.trainer.snapshots,
+                                  "search": {"policy": self.search.policy, "nodes": self.search.nodes}}
+                        runs.append(PlannedRun(f"b{sweep.board}-w{width}-d{depth}-s{seed}", sweep.board, width, depth,
+                                               seed, self.trainer.mode, kwargs))
+        return runs
+
+
+def load_sweep_config(source: str | Path) -> SweepConfig:
+    """A preset name (quick, standard, paper) or a path to a sweep JSON file."""
+    path = Path(source)
+    if not path.suffix and not path.exists():
+        path = PRESETS_DIR / f"{source}.json"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.json")))
+            raise SweepConfigError(f"no preset named {source!r} (presets: {known})")
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SweepConfigError(f"sweep config {path} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise SweepConfigError(f"sweep config {path} is not valid JSON: {exc}") from None
+    try:
+        return SweepConfig.from_dict(data)
+    except SweepConfigError as exc:
+        raise SweepConfigError(f"{path}: {exc}") from None

@@ -1,0 +1,68 @@
+"""Sweep config files: the presets load and make valid training configs; bad fields are named."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from experiments.sweep_config import PRESETS_DIR, SweepConfigError, load_sweep_config
+from hexzero.train import PAPER_COMPUTE_RANGE, TrainConfig
+
+
+@pytest.mark.parametrize("preset", ["quick", "standard", "paper"])
+def test_presets_load_and_every_run_is_a_valid_train_config(preset):
+    config = load_sweep_config(preset)
+    runs = config.runs()
+    assert len({r.name for r in runs}) == len(runs)
+    for run in runs[:: max(1, len(runs) // 12)]:
+        train = TrainConfig.for_mode(run.mode, **run.train_kwargs)
+        assert (train.board, train.width, train.depth) == (run.board, run.width, run.depth)
+        assert train.search["nodes"] == config.search.nodes
+
+
+def test_quick_preset_is_small_and_paper_preset_matches_the_paper():
+    quick = load_sweep_config("quick")
+    assert [b.board for b in quick.boards] == [3, 4, 5]
+    assert len(quick.runs()) <= 12
+    paper = load_sweep_config("paper")
+    assert [b.board for b in paper.boards] == list(range(3, 10))
+    for sweep in paper.boards:
+        assert (sweep.compute_min, sweep.compute_max) == PAPER_COMPUTE_RANGE[sweep.board]
+        assert sweep.depths == (1, 2, 4, 8)
+    widths = {b.board: max(b.widths) for b in paper.boards}
+    assert widths == {3: 2, 4: 16, 5: 16, 6: 128, 7: 512, 8: 512, 9: 4096}
+    assert paper.trainer.mode == "paper" and paper.trainer.snapshots == 21
+    assert paper.test_time.nodes == tuple(2 ** k for k in range(10))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["boards"][1].__setitem__("widths", [4, 0]), r"boards\[1\]\.widths\[1\]: must be a positive integer"),
+    (lambda d: d["boards"][0].__setitem__("compute", [1e12, 1e10]), r"boards\[0\]\.compute: min"),
+    (lambda d: d["boards"][0].__setitem__("board", 25), r"boards\[0\]\.board: must be between 2 and 19"),
+    (lambda d: d["boards"].append(copy.deepcopy(d["boards"][0])), "board sizes repeat"),
+    (lambda d: d["search"].__setitem__("policy", "alphabeta"), r"search\.policy: must be one of"),
+    (lambda d: d["trainer"].__setitem__("mode", "slow"), r"trainer\.mode"),
+    (lambda d: d["trainer"].__setitem__("overrides", {"board": 3}), r"trainer\.overrides: board"),
+    (lambda d: d["tournament"].__setitem__("extra", 1), r"tournament: unknown field\(s\) extra"),
+    (lambda d: d.pop("seeds"), r"missing field\(s\) seeds"),
+    (lambda d: d["test_time"].__setitem__("board", 9), r"test_time\.board: 9 is not one of"),
+    (lambda d: d["analysis"].__setitem__("resample", "magic"), r"analysis\.resample"),
+    (lambda d: d["analysis"].__setitem__("confidence", 1.5), r"analysis\.confidence"),
+])
+def test_bad_fields_are_named(tmp_path, edit, message):
+    data = json.loads((PRESETS_DIR / "quick.json").read_text())
+    edit(data)
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SweepConfigError, match=message):
+        load_sweep_config(path)
+
+
+def test_missing_preset_and_broken_json_are_reported(tmp_path):
+    with pytest.raises(SweepConfigError, match="no preset named 'huge'.*quick"):
+        load_sweep_config("huge")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(SweepConfigError, match="not valid JSON"):
+        load_sweep_config(broken)
