@@ -64,13 +64,36 @@ class RunCurve:
             raise ValueError(f"run {self.name!r} has two points at the same compute")
         object.__setattr__(self, "points", tuple(sorted(points, key=lambda p: p.compute)))
 
+    @classmethod
+    def from_arrays(cls, name: str, board: int, width: int, depth: int, compute, elo, low=None,
+                    high=None) -> "RunCurve":
+        """A curve from parallel arrays: compute, Elo and (optionally) each rating's interval."""
+        compute, elo = np.asarray(compute, dtype=float), np.asarray(elo, dtype=float)
+        low = np.full(compute.shape, math.nan) if low is None else np.asarray(low, dtype=float)
+        high = np.full(compute.shape, math.nan) if high is None else np.asarray(high, dtype=float)
+        if not (compute.ndim == 1 and compute.shape == elo.shape == low.shape == high.shape):
+            raise ValueError(f"run {name!r}: compute, elo, low and high must be 1-d arrays of one length")
+        return cls(name, board, width, depth, tuple(CurvePoint(*map(float, row)) for row in zip(compute, elo, low, high)))
+
+    @property
+    def compute(self) -> np.ndarray:
+        return np.array([p.compute for p in self.points])
+
     @property
     def log10_compute(self) -> np.ndarray:
-        return np.log10([p.compute for p in self.points])
+        return np.log10(self.compute)
 
     @property
     def elo(self) -> np.ndarray:
         return np.array([p.elo for p in self.points])
+
+    @property
+    def low(self) -> np.ndarray:
+        return np.array([p.elo_low for p in self.points])
+
+    @property
+    def high(self) -> np.ndarray:
+        return np.array([p.elo_high for p in self.points])
 
 
 def log_grid(curves: list[RunCurve], points_per_decade: int = 10) -> np.ndarray:
@@ -176,6 +199,11 @@ class ChangePointParams:
         """Where the model is on its incline: above the plateau and below perfect play."""
         incline = self.incline(log10_compute, board)
         return (incline > self.plateau(board)) & (incline < 0.0)
+
+    def on_plateau(self, log10_compute, board) -> np.ndarray:
+        """Where the model is on its plateau (random play): above the incline, below 0."""
+        plateau = self.plateau(board) * np.ones_like(np.asarray(log10_compute, dtype=float))
+        return (plateau > self.incline(log10_compute, board)) & (plateau < 0.0)
 
     # derived figures
     def perfect_play_log10_compute(self, board, threshold: float = PERFECT_PLAY_ELO):
@@ -349,10 +377,19 @@ class FrontierFit:
     r2_incline: float
     boards: tuple[int, ...]
     points: int
+    pieces: dict[str, int]             # frontier points on the plateau, the incline, at perfect play
+    plateau_boards: int                # boards with a frontier point on the plateau
     frontiers: dict[int, Frontier] = field(repr=False)
 
     def interval(self, name: str) -> tuple[float, float]:
         return self.intervals[name]
+
+    @property
+    def plateau_identified(self) -> bool:
+        """The plateau's line (m_b_plat, c_plat) needs frontier points on it on two boards at
+        least; without them it, the takeoff and the random-play gap are not measured (a sweep
+        whose first snapshots already beat random play)."""
+        return self.plateau_boards >= 2
 
 
 RESAMPLING = ("ratings", "points", "runs")
@@ -379,7 +416,7 @@ def fit_frontier(curves: list[RunCurve], points_per_decade: int = 10, bootstrap:
     if resample not in RESAMPLING:
         raise ValueError(f"resample must be one of {', '.join(RESAMPLING)}, got {resample!r}")
     if resample == "ratings":
-        missing = [c.name for c in curves if not all(math.isfinite(p.elo_high - p.elo_low) for p in c.points)]
+        missing = [c.name for c in curves if not np.isfinite(c.high - c.low).all()]
         if missing:
             raise ValueError(f"resample='ratings' needs every point's Elo interval; runs without: {', '.join(missing[:5])}")
     if not 0 < confidence < 1:
@@ -424,16 +461,20 @@ def _fit_frontier(curves, points_per_decade, bootstrap, resample, confidence, se
             intervals[name] = (float(lo), float(hi))
         else:
             intervals[name] = (math.nan, math.nan)
+    on_plateau, on_incline = params.on_plateau(x, board), params.on_incline(x, board)
+    pieces = {"plateau": int(on_plateau.sum()), "incline": int(on_incline.sum()),
+              "perfect": int((~on_plateau & ~on_incline).sum())}
     return FrontierFit(params=params, intervals=intervals, bootstrap=draws, confidence=confidence,
                        r2_incline=incline_r2(params, board, x, y), boards=tuple(sorted(frontiers)),
-                       points=int(x.size), frontiers=frontiers)
+                       points=int(x.size), pieces=pieces, plateau_boards=int(np.unique(board[on_plateau]).size),
+                       frontiers=frontiers)
 
 
 def _redraw_ratings(curve: RunCurve, rng: np.random.Generator) -> RunCurve:
-    sd = np.array([(p.elo_high - p.elo_low) / (2 * 1.96) for p in curve.points])
+    sd = (curve.high - curve.low) / (2 * 1.96)
     elo = curve.elo + rng.normal(0.0, 1.0, size=sd.size) * sd
-    points = tuple(CurvePoint(p.compute, float(e), p.elo_low, p.elo_high) for p, e in zip(curve.points, elo))
-    return RunCurve(curve.name, curve.board, curve.width, curve.depth, points)
+    return RunCurve.from_arrays(curve.name, curve.board, curve.width, curve.depth, curve.compute, elo, curve.low,
+                                curve.high)
 
 
 def _refit_near(params: ChangePointParams, board, x, y) -> np.ndarray:
@@ -443,22 +484,42 @@ def _refit_near(params: ChangePointParams, board, x, y) -> np.ndarray:
     return _region_least_squares(result.x, board, x, y_nats) * ELO_PER_NAT
 
 
+NOT_MEASURED = "n/m"
+NOT_MEASURED_NOTE = (f"{NOT_MEASURED}: not measured: the frontier has points on the plateau (random play) on fewer "
+                     "than two boards, so the plateau line, the takeoff and the random-play gap are not fixed by "
+                     "the data.")
+PLATEAU_DEPENDENT = ("m_b_plat", "c_plat")
+
+
 def compare_with_paper(fit: FrontierFit) -> str:
-    """Markdown: our fitted parameters and derived figures beside the paper's."""
+    """Markdown: our fitted parameters and derived figures beside the paper's; figures the data
+    does not fix (the plateau's, when no frontier point lies on it) read n/m."""
     p, paper = fit.params, PAPER_PARAMS
+    measured = fit.plateau_identified
+
+    def ours(name: str, text: str) -> str:
+        return text if measured or name not in PLATEAU_DEPENDENT else NOT_MEASURED
+
     pct = round(fit.confidence * 100)
     lines = [f"| quantity | ours | {pct}% interval | paper |", "|---|---:|---:|---:|"]
     for name in PARAM_NAMES:
         lo, hi = fit.intervals[name]
-        lines.append(f"| {name} (Elo) | {getattr(p, name):.0f} | [{lo:.0f}, {hi:.0f}] | {getattr(paper, name):.0f} |")
+        lines.append(f"| {name} (Elo) | {ours(name, f'{getattr(p, name):.0f}')} | {ours(name, f'[{lo:.0f}, {hi:.0f}]')} "
+                     f"| {getattr(paper, name):.0f} |")
     rows = [
         ("slope (Elo per 10x compute)", f"{p.m_flops:.0f}", f"{PAPER_DERIVED['slope']:.0f}"),
         ("2x compute beats 1x", f"{p.double_compute_win_rate:.2f}", f"{PAPER_DERIVED['double_compute_win_rate']:.2f}"),
         ("perfect-play compute growth per board", f"{p.perfect_play_growth:.1f}x", f"{PAPER_DERIVED['perfect_play_growth']:.0f}x"),
-        ("takeoff compute growth per board", f"{p.takeoff_growth:.1f}x", f"{PAPER_DERIVED['takeoff_growth']:.0f}x"),
-        ("random-play gap growth per board (Elo)", f"{p.random_gap_growth:.0f}", f"{PAPER_DERIVED['random_gap_growth']:.0f}"),
+        ("takeoff compute growth per board", ours("m_b_plat", f"{p.takeoff_growth:.1f}x"),
+         f"{PAPER_DERIVED['takeoff_growth']:.0f}x"),
+        ("random-play gap growth per board (Elo)", ours("m_b_plat", f"{p.random_gap_growth:.0f}"),
+         f"{PAPER_DERIVED['random_gap_growth']:.0f}"),
     ]
-    lines += [f"| {label} | {ours} | | {theirs} |" for label, ours, theirs in rows]
+    lines += [f"| {label} | {value} | | {theirs} |" for label, value, theirs in rows]
+    lines.append(f"\nFrontier points on the plateau / incline / at perfect play: {fit.pieces['plateau']} / "
+                 f"{fit.pieces['incline']} / {fit.pieces['perfect']} (plateau points on {fit.plateau_boards} boards).")
+    if not measured:
+        lines.append(f"\n{NOT_MEASURED_NOTE}")
     return "\n".join(lines)
 
 
@@ -470,7 +531,9 @@ def per_board_table(fit: FrontierFit) -> str:
              "| random-play gap, Elo (ours) | (paper) |", "|---:|---:|---:|---:|---:|---:|---:|"]
     for b in fit.boards:
         paper_perfect = PAPER_PERFECT_PLAY_COMPUTE.get(b, 10.0 ** paper.perfect_play_log10_compute(b))
+        takeoff, gap = f"{10.0 ** p.takeoff_log10_compute(b):.2g}", f"{p.random_play_gap(b):.0f}"
+        if not fit.plateau_identified:
+            takeoff = gap = NOT_MEASURED
         lines.append(f"| {b} | {10.0 ** p.perfect_play_log10_compute(b):.2g} | {paper_perfect:.2g} "
-                     f"| {10.0 ** p.takeoff_log10_compute(b):.2g} | {10.0 ** paper.takeoff_log10_compute(b):.2g} "
-                     f"| {p.random_play_gap(b):.0f} | {paper.random_play_gap(b):.0f} |")
+                     f"| {takeoff} | {10.0 ** paper.takeoff_log10_compute(b):.2g} | {gap} | {paper.random_play_gap(b):.0f} |")
     return "\n".join(lines)

@@ -28,7 +28,7 @@ def save_figure(fig, stem: str | Path) -> list[Path]:
     paths = []
     for fmt in FORMATS:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=120, bbox_inches="tight")
+        fig.savefig(buffer, format=fmt, dpi=120)  # the constrained layout already fits the labels
         path = Path(f"{stem}.{fmt}")
         atomic_write_bytes(path, buffer.getvalue())
         paths.append(path)
@@ -47,61 +47,67 @@ def _figure(panels: int = 1, panel_size=(5.0, 3.6)):
     return fig, axes[:panels]
 
 
-def _board_colours(boards):
+def _pale_end_cut(name: str):
+    """A colormap without its last 15%, too pale to see on white (plasma's yellow)."""
     from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
 
-    cmap = colormaps["viridis"]
+    return ListedColormap(colormaps[name](np.linspace(0.0, 0.85, 256)))
+
+
+def _board_colours(boards):
+    cmap = _pale_end_cut("viridis")
     boards = sorted(boards)
-    return {b: cmap(i / max(1, len(boards) - 1) * 0.9) for i, b in enumerate(boards)}
+    return {b: cmap(i / max(1, len(boards) - 1)) for i, b in enumerate(boards)}
 
 
 def plot_run_curves(curves: list[RunCurve], frontiers: dict[int, Frontier], stem) -> list[Path]:
     """Fig. 5: one panel per board; every run's Elo against train compute (colour = width,
-    marker line style = depth) and the frontier over them."""
-    from matplotlib import colormaps
+    line style = depth) and the frontier over them."""
+    from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LogNorm
+    from matplotlib.lines import Line2D
 
     boards = sorted(frontiers)
     fig, axes = _figure(len(boards))
     widths = [c.width for c in curves]
     norm = LogNorm(min(widths), max(max(widths), min(widths) * 2))
-    cmap = colormaps["plasma"]
-    styles = ["-", "--", ":", "-."]
+    cmap = _pale_end_cut("plasma")
     depths = sorted({c.depth for c in curves})
+    style = {d: ("-", "--", ":", "-.")[i % 4] for i, d in enumerate(depths)}
     for ax, board in zip(axes, boards):
         for curve in (c for c in curves if c.board == board):
-            compute = [p.compute for p in curve.points]
-            ax.plot(compute, curve.elo, styles[depths.index(curve.depth) % len(styles)], color=cmap(norm(curve.width) * 0.85),
-                    linewidth=1, alpha=0.8)
-        frontier = frontiers[board]
-        x, y = frontier.points()
-        ax.plot(10.0 ** x, y, color="black", linewidth=2.2, label="frontier")
+            ax.plot(curve.compute, curve.elo, style[curve.depth], color=cmap(norm(curve.width)), linewidth=1,
+                    alpha=0.8)
+        x, y = frontiers[board].points()
+        ax.plot(10.0 ** x, y, color="black", linewidth=2.2)
         ax.set_xscale("log")
         ax.set_title(f"{board}x{board}")
         ax.set_xlabel(TRAIN_COMPUTE_LABEL)
         ax.set_ylabel(ELO_LABEL)
         ax.grid(True, which="major", alpha=0.3)
-    axes[0].legend(loc="lower right", fontsize="small")
-    from matplotlib.cm import ScalarMappable
-
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), label="network width "
-                 f"(line style: depth {', '.join(map(str, depths))})")
+    handles = [Line2D([], [], color="black", linewidth=2.2, label="frontier")]
+    handles += [Line2D([], [], color="grey", linestyle=style[d], linewidth=1, label=f"depth {d}") for d in depths]
+    axes[0].legend(handles=handles, loc="lower right", fontsize="small")
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), label="network width")
+    bar.set_ticks(sorted(set(widths)), labels=[str(w) for w in sorted(set(widths))])
+    bar.minorticks_off()
     return save_figure(fig, stem)
 
 
 def plot_frontier_fit(frontiers: dict[int, Frontier], params: ChangePointParams, stem) -> list[Path]:
-    """Fig. 6: every board's frontier (points) with the fitted change-point law (lines)."""
+    """Fig. 6: every board's frontier (solid, points) with the fitted change-point law (dashed)."""
     fig, (ax,) = _figure(1, panel_size=(7.0, 4.8))
     colours = _board_colours(frontiers)
     for board, frontier in sorted(frontiers.items()):
         x, y = frontier.points()
-        ax.plot(10.0 ** x, y, "o", markersize=3, color=colours[board], alpha=0.6)
+        ax.plot(10.0 ** x, y, "o-", markersize=2.5, linewidth=1.2, color=colours[board], alpha=0.8, label=f"{board}x{board}")
         span = np.linspace(x.min(), x.max(), 200)
-        ax.plot(10.0 ** span, params.predict(span, board), color=colours[board], linewidth=1.8, label=f"{board}x{board}")
+        ax.plot(10.0 ** span, params.predict(span, board), "--", color=colours[board], linewidth=1.8)
     ax.set_xscale("log")
     ax.set_xlabel(TRAIN_COMPUTE_LABEL)
     ax.set_ylabel(ELO_LABEL)
-    ax.set_title(f"frontier (points) and fitted law (lines): {params.m_flops:.0f} Elo per 10x compute")
+    ax.set_title(f"frontier (solid) and fitted law (dashed): {params.m_flops:.0f} Elo per 10x compute")
     ax.grid(True, alpha=0.3)
     ax.legend(title="board", fontsize="small")
     return save_figure(fig, stem)
@@ -132,7 +138,8 @@ def plot_test_time(ratings: list[TestTimeRating], stem) -> list[Path]:
     ax.set_xscale("log")
     ax.set_xlabel(TEST_COMPUTE_LABEL)
     ax.set_ylabel(ELO_LABEL)
-    ax.set_title("Elo against test-time compute (1..512 search nodes)")
+    nodes = sorted({r.nodes for r in ratings})
+    ax.set_title(f"Elo against test-time compute ({nodes[0]}..{nodes[-1]} search nodes)")
     ax.grid(True, alpha=0.3)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=TRAIN_COMPUTE_LABEL)
     return save_figure(fig, stem)
@@ -141,13 +148,12 @@ def plot_test_time(ratings: list[TestTimeRating], stem) -> list[Path]:
 def plot_tradeoff(curves: list[IsoEloCurve], fit: TradeoffFit | None, stem) -> list[Path]:
     """Fig. 9: per Elo level, the least test compute at each train compute (points and lines;
     hollow = already beaten at one node, an upper bound) and the log-linear fit (dashed)."""
-    from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
 
     fig, (ax,) = _figure(1, panel_size=(7.0, 4.8))
     levels = [c.elo for c in curves]
-    norm, cmap = Normalize(min(levels), max(max(levels), min(levels) + 1)), colormaps["coolwarm"]
+    norm, cmap = Normalize(min(levels), max(max(levels), min(levels) + 1)), _pale_end_cut("plasma")
     for curve in curves:
         if not curve.log10_train.size:
             continue

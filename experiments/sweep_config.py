@@ -10,10 +10,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from elo.tournament import SCHEMES
 from experiments.frontier import RESAMPLING
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 SEARCH_POLICIES = ("puct", "regularized", "gumbel")
+LAMBDA_FORMS = ("sqrt", "paper")
 TRAINER_MODES = ("fast", "paper")
 
 
@@ -108,28 +110,57 @@ class TrainerSettings:
 
 @dataclass(frozen=True)
 class SearchSettings:
+    """Self-play search of every run; lambda_form (regularized only): "paper" reproduces the
+    paper's lambda_N = c N / (N + A), "sqrt" is Grill et al.'s; None: the trainer mode's."""
+
     policy: str
     nodes: int
+    lambda_form: str | None = None
 
     @classmethod
     def parse(cls, data, where: str) -> "SearchSettings":
-        data = _section(data, where, ("policy", "nodes"))
-        return cls(_choice(data["policy"], SEARCH_POLICIES, f"{where}.policy"), _positive_int(data["nodes"], f"{where}.nodes"))
+        data = _section(data, where, ("policy", "nodes"), ("lambda_form",))
+        lambda_form = data.get("lambda_form")
+        if lambda_form is not None:
+            _choice(lambda_form, LAMBDA_FORMS, f"{where}.lambda_form")
+        return cls(_choice(data["policy"], SEARCH_POLICIES, f"{where}.policy"), _positive_int(data["nodes"], f"{where}.nodes"),
+                   lambda_form)
+
+    def train_search(self) -> dict:
+        """The TrainConfig.search entries this sweep sets."""
+        search = {"policy": self.policy, "nodes": self.nodes}
+        if self.lambda_form is not None:
+            search["lambda_form"] = self.lambda_form
+        return search
 
 
 @dataclass(frozen=True)
 class TournamentSettings:
-    """Every snapshot of a board against every other: games per pair per colour, search nodes
-    per move of the rated agents."""
+    """How each board's snapshots are rated (elo.tournament): the scheduling scheme, games per
+    batch per colour order (a batch plays 2 x games_per_colour games), search nodes per move of
+    the rated agents, and the stop rule: every rating interval narrower than target_width Elo,
+    or max_games games in all, whichever comes first (the adaptive scheme needs one of them)."""
 
+    scheme: str
     games_per_colour: int
     nodes: int
+    target_width: float | None = None
+    max_games: int | None = None
 
     @classmethod
     def parse(cls, data, where: str) -> "TournamentSettings":
-        data = _section(data, where, ("games_per_colour", "nodes"))
-        return cls(_positive_int(data["games_per_colour"], f"{where}.games_per_colour"),
-                   _positive_int(data["nodes"], f"{where}.nodes"))
+        data = _section(data, where, ("scheme", "games_per_colour", "nodes"), ("target_width", "max_games"))
+        target_width = data.get("target_width")
+        if target_width is not None:
+            target_width = _positive_number(target_width, f"{where}.target_width")
+        max_games = data.get("max_games")
+        if max_games is not None:
+            max_games = _positive_int(max_games, f"{where}.max_games")
+        scheme = _choice(data["scheme"], SCHEMES, f"{where}.scheme")
+        if scheme == "adaptive" and target_width is None and max_games is None:
+            raise SweepConfigError(f"{where}: the adaptive scheme needs a stop rule: target_width or max_games")
+        return cls(scheme, _positive_int(data["games_per_colour"], f"{where}.games_per_colour"),
+                   _positive_int(data["nodes"], f"{where}.nodes"), target_width, max_games)
 
 
 @dataclass(frozen=True)
@@ -174,13 +205,16 @@ class AnalysisSettings:
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One training run of the sweep; `train_kwargs` go to TrainConfig.for_mode(mode, **kwargs)."""
+    """One training run of the sweep: compute budget and first snapshot in paper units;
+    `train_kwargs` go to TrainConfig.for_mode(mode, **kwargs)."""
 
     name: str
     board: int
     width: int
     depth: int
     seed: int
+    budget: float
+    first_snapshot_compute: float
     mode: str
     train_kwargs: dict
 
@@ -230,21 +264,29 @@ class SweepConfig:
                     for seed in self.seeds:
                         kwargs = {**self.trainer.overrides, "board": sweep.board, "width": width, "depth": depth,
                                   "seed": seed, "compute": sweep.compute_max, "compute_start": sweep.compute_min,
-                                  "snapshots": self.trainer.snapshots,
-                                  "search": {"policy": self.search.policy, "nodes": self.search.nodes}}
+                                  "snapshots": self.trainer.snapshots, "search": self.search.train_search()}
                         runs.append(PlannedRun(f"b{sweep.board}-w{width}-d{depth}-s{seed}", sweep.board, width, depth,
-                                               seed, self.trainer.mode, kwargs))
+                                               seed, sweep.compute_max, sweep.compute_min, self.trainer.mode, kwargs))
         return runs
 
 
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.json"))
+
+
+def load_preset(name: str) -> SweepConfig:
+    """One of the shipped sweeps: quick, standard or paper."""
+    path = PRESETS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise SweepConfigError(f"no preset named {name!r} (presets: {', '.join(preset_names())})")
+    return load_sweep_config(path)
+
+
 def load_sweep_config(source: str | Path) -> SweepConfig:
-    """A preset name (quick, standard, paper) or a path to a sweep JSON file."""
+    """A sweep JSON file, or a preset's name (a bare word that is not a file)."""
     path = Path(source)
     if not path.suffix and not path.exists():
-        path = PRESETS_DIR / f"{source}.json"
-        if not path.is_file():
-            known = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.json")))
-            raise SweepConfigError(f"no preset named {source!r} (presets: {known})")
+        return load_preset(str(source))
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:

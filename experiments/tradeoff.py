@@ -26,6 +26,7 @@ class TestTimeRating:
     forward_cost: float
     nodes: int
     elo: float
+    board: int | None = None  # the trade-off is read on one board size; None: not recorded
 
     def __post_init__(self):
         if not (math.isfinite(self.train_compute) and self.train_compute > 0):
@@ -57,6 +58,9 @@ class IsoEloCurve:
 def _by_snapshot(ratings: list[TestTimeRating]) -> dict[str, list[TestTimeRating]]:
     if not ratings:
         raise ValueError("no test-time ratings")
+    boards = sorted({r.board for r in ratings if r.board is not None})
+    if len(boards) > 1:
+        raise ValueError(f"test-time ratings of several board sizes {boards}: the trade-off is read per board")
     groups: dict[str, list[TestTimeRating]] = {}
     for r in ratings:
         groups.setdefault(r.snapshot, []).append(r)

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments.frontier import (PAPER_PARAMS, PARAM_NAMES, ChangePointParams, CurvePoint, RunCurve,
-                                  compute_frontiers, fit_change_point, fit_frontier,
-                                  frontier_points, incline_r2, interpolate_curve, log_grid)
+                                  compare_with_paper, compute_frontiers, fit_change_point, fit_frontier,
+                                  frontier_points, incline_r2, interpolate_curve, log_grid, per_board_table)
 
 
 def _soft_max(a, b, softness):
@@ -101,6 +101,18 @@ def test_frontier_dominates_every_run_and_touches_one(runs):
     np.testing.assert_allclose(frontier.elo[covered], np.nanmax(table[:, covered], axis=0))
 
 
+def test_curve_from_arrays_sorts_and_keeps_intervals():
+    curve = RunCurve.from_arrays("a", 3, 2, 4, [1e11, 1e10], [-100.0, -500.0], low=[-150.0, -560.0], high=[-50.0, -440.0])
+    np.testing.assert_allclose(curve.compute, [1e10, 1e11])
+    np.testing.assert_allclose(curve.log10_compute, [10.0, 11.0])
+    np.testing.assert_allclose(curve.elo, [-500.0, -100.0])
+    np.testing.assert_allclose(curve.low, [-560.0, -150.0])
+    np.testing.assert_allclose(curve.high, [-440.0, -50.0])
+    assert np.isnan(RunCurve.from_arrays("b", 3, 2, 4, [1e10], [-1.0]).low).all()
+    with pytest.raises(ValueError, match="'c'.*one length"):
+        RunCurve.from_arrays("c", 3, 2, 4, [1e10, 1e11], [-1.0])
+
+
 def test_bad_curves_are_rejected_by_name():
     with pytest.raises(ValueError, match="'x'.*no points"):
         RunCurve("x", 3, 1, 1, ())
@@ -144,3 +156,25 @@ def test_fit_recovers_paper_parameters_from_noisy_sweep():
     assert fit.r2_incline > 0.95
     assert fit.boards == tuple(range(3, 10))
     assert fit.params.perfect_play_growth == pytest.approx(PAPER_PARAMS.perfect_play_growth, rel=0.25)
+
+
+def test_a_sweep_that_never_shows_random_play_leaves_the_plateau_unmeasured():
+    # every board's first snapshot already beats random play: the plateau line is not in the data
+    rng = np.random.default_rng(0)
+    curves = []
+    for b in (3, 4, 5):
+        x = np.linspace(PAPER_PARAMS.takeoff_log10_compute(b) + 0.3, PAPER_PARAMS.perfect_play_log10_compute(b) + 0.7, 11)
+        elo = PAPER_PARAMS.predict(x, b) + rng.normal(0.0, 30.0, x.size)
+        curves.append(RunCurve.from_arrays(f"b{b}", b, 4, 2, 10.0 ** x, elo, elo - 60.0, elo + 60.0))
+    fit = fit_frontier(curves, bootstrap=5)
+    assert fit.plateau_boards == 0 and not fit.plateau_identified
+    assert fit.pieces["plateau"] == 0 and sum(fit.pieces.values()) == fit.points
+    assert fit.params.m_flops == pytest.approx(510.0, abs=60.0)  # the incline is still measured
+    table, boards = compare_with_paper(fit), per_board_table(fit)
+    assert "| m_b_plat (Elo) | n/m | n/m | -270 |" in table and "not measured" in table
+    assert f"| m_flops (Elo) | {fit.params.m_flops:.0f} |" in table
+    assert boards.count("n/m") == 2 * 3  # takeoff and random-play gap of each board
+
+    full = fit_frontier(synthetic_curves(boards=range(3, 6), seed=0), bootstrap=0)
+    assert full.plateau_boards == 3 and full.plateau_identified
+    assert "n/m" not in compare_with_paper(full) + per_board_table(full)

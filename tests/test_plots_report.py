@@ -72,4 +72,5 @@ def test_report_links_every_figure_relatively_and_carries_the_numbers(outputs):
         assert f"| {b} | {10.0 ** fit.params.perfect_play_log10_compute(b):.2g} |" in text
     assert f"{tradeoff.a:.2f}" in text and f"{tradeoff.test_saving_per_10x_train:.1f}x" in text
     assert "| m_flops (Elo) |" in text and "| 510 |" in text  # ours beside the paper's
+    assert "our intercepts" in text  # says why the intercepts differ from the paper's
     assert not list(report.parent.glob(".report.md.tmp-*"))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from experiments.sweep_config import PRESETS_DIR, SweepConfigError, load_sweep_config
+from experiments.sweep_config import PRESETS_DIR, SweepConfigError, load_preset, load_sweep_config
 from hexzero.train import PAPER_COMPUTE_RANGE, TrainConfig
 
 
@@ -22,10 +22,22 @@ def test_presets_load_and_every_run_is_a_valid_train_config(preset):
 
 
 def test_quick_preset_is_small_and_paper_preset_matches_the_paper():
-    quick = load_sweep_config("quick")
+    quick = load_preset("quick")
     assert [b.board for b in quick.boards] == [3, 4, 5]
-    assert len(quick.runs()) <= 12
-    paper = load_sweep_config("paper")
+    assert {b.board: b.compute_max for b in quick.boards} == {3: 3e9, 4: 3e10, 5: 1e11}
+    assert quick.trainer.mode == "fast" and quick.trainer.snapshots == 11
+    assert (quick.search.policy, quick.search.nodes, quick.tournament.nodes) == ("gumbel", 16, 16)
+    assert quick.test_time.nodes == (1, 2, 4, 8, 16, 32, 64)
+    runs = quick.runs()
+    assert len(runs) <= 12
+    first = runs[0]
+    assert first.name == "b3-w1-d2-s0"
+    assert (first.board, first.width, first.depth, first.seed, first.budget, first.first_snapshot_compute) == (3, 1, 2, 0, 3e9, 3e6)
+    assert load_sweep_config("quick") == quick
+    paper = load_preset("paper")
+    assert paper.search.train_search() == {"policy": "regularized", "nodes": 64, "lambda_form": "paper"}
+    train = TrainConfig.for_mode(paper.runs()[0].mode, **paper.runs()[0].train_kwargs)
+    assert train.search["lambda_form"] == "paper" and train.search["nodes"] == 64
     assert [b.board for b in paper.boards] == list(range(3, 10))
     for sweep in paper.boards:
         assert (sweep.compute_min, sweep.compute_max) == PAPER_COMPUTE_RANGE[sweep.board]
@@ -45,6 +57,10 @@ def test_quick_preset_is_small_and_paper_preset_matches_the_paper():
     (lambda d: d["trainer"].__setitem__("mode", "slow"), r"trainer\.mode"),
     (lambda d: d["trainer"].__setitem__("overrides", {"board": 3}), r"trainer\.overrides: board"),
     (lambda d: d["tournament"].__setitem__("extra", 1), r"tournament: unknown field\(s\) extra"),
+    (lambda d: d["tournament"].__setitem__("scheme", "swiss"), r"tournament\.scheme: must be one of adaptive"),
+    (lambda d: [d["tournament"].pop(k) for k in ("target_width", "max_games")], r"tournament: the adaptive scheme needs a stop rule"),
+    (lambda d: d["tournament"].__setitem__("target_width", -5), r"tournament\.target_width: must be a positive number"),
+    (lambda d: d["search"].__setitem__("lambda_form", "log"), r"search\.lambda_form: must be one of sqrt, paper"),
     (lambda d: d.pop("seeds"), r"missing field\(s\) seeds"),
     (lambda d: d["test_time"].__setitem__("board", 9), r"test_time\.board: 9 is not one of"),
     (lambda d: d["analysis"].__setitem__("resample", "magic"), r"analysis\.resample"),
@@ -55,13 +71,16 @@ def test_bad_fields_are_named(tmp_path, edit, message):
     edit(data)
     path = tmp_path / "sweep.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(SweepConfigError, match=message):
+    with pytest.raises(SweepConfigError, match=message) as error:
         load_sweep_config(path)
+    assert str(path) in str(error.value)  # the file is named too
 
 
 def test_missing_preset_and_broken_json_are_reported(tmp_path):
     with pytest.raises(SweepConfigError, match="no preset named 'huge'.*quick"):
         load_sweep_config("huge")
+    with pytest.raises(SweepConfigError, match="no preset named 'huge'"):
+        load_preset("huge")
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     with pytest.raises(SweepConfigError, match="not valid JSON"):

@@ -76,6 +76,9 @@ def test_bad_input_is_named():
         TestTimeRating("s", -1.0, 10.0, 1, -1.0)
     with pytest.raises(ValueError, match="rated twice"):
         iso_elo_curves([TestTimeRating("s", 1e12, 10.0, 1, -1.0)] * 2, [-1.0])
+    with pytest.raises(ValueError, match=r"several board sizes \[5, 7\]"):
+        iso_elo_curves([TestTimeRating("s", 1e12, 10.0, 1, -1.0, board=5),
+                        TestTimeRating("t", 1e12, 10.0, 1, -1.0, board=7)], [-1.0])
     with pytest.raises(ValueError, match="no test-time ratings"):
         iso_elo_curves([], [0.0])
     with pytest.raises(ValueError, match="needs points"):
