@@ -1,6 +1,6 @@
 """Run a sweep of training runs as Ray tasks: one task per run, each training in-process on
-the node that takes it. Resumable: a finished run (its summary says every snapshot is taken)
-is never trained again, an unfinished one resumes from its last snapshot."""
+the node that takes it. Resumable: a finished run (its summary says it spent its budget or hit
+its sample cap) is never trained again, an unfinished one resumes from its last snapshot."""
 from __future__ import annotations
 
 import json
@@ -34,7 +34,7 @@ def is_finished(root: str | Path, spec: RunSpec) -> bool:
         data = json.loads(summary.read_text())
     except (json.JSONDecodeError, OSError):
         return False
-    return data.get("snapshots", 0) >= spec.config.snapshots
+    return bool(data.get("finished"))
 
 
 def _train_one(config_dict: dict, out: str) -> dict:

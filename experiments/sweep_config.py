@@ -64,17 +64,20 @@ def _section(data, where: str, required: tuple[str, ...], optional: tuple[str, .
 
 @dataclass(frozen=True)
 class BoardSweep:
-    """One board size's runs: every width x depth, snapshots from compute_min to compute_max."""
+    """One board size's runs: every width x depth, snapshots from compute_min to compute_max,
+    each run ending early at `max_samples` self-play positions when given (the paper's per-board
+    sample cap: small networks would otherwise need huge sample counts to spend the budget)."""
 
     board: int
     widths: tuple[int, ...]
     depths: tuple[int, ...]
     compute_min: float
     compute_max: float
+    max_samples: int | None = None
 
     @classmethod
     def parse(cls, data, where: str) -> "BoardSweep":
-        data = _section(data, where, ("board", "widths", "depths", "compute"))
+        data = _section(data, where, ("board", "widths", "depths", "compute"), ("max_samples",))
         board = _positive_int(data["board"], f"{where}.board")
         if not 2 <= board <= 19:
             raise SweepConfigError(f"{where}.board: must be between 2 and 19, got {board}")
@@ -85,7 +88,12 @@ class BoardSweep:
         hi = _positive_number(compute[1], f"{where}.compute[1]")
         if lo >= hi:
             raise SweepConfigError(f"{where}.compute: min {lo:g} must be below max {hi:g}")
-        return cls(board, _int_list(data["widths"], f"{where}.widths"), _int_list(data["depths"], f"{where}.depths"), lo, hi)
+        max_samples = data.get("max_samples")
+        if max_samples is not None:
+            max_samples = _positive_int(int(max_samples) if isinstance(max_samples, float) and max_samples.is_integer()
+                                        else max_samples, f"{where}.max_samples")
+        return cls(board, _int_list(data["widths"], f"{where}.widths"), _int_list(data["depths"], f"{where}.depths"), lo, hi,
+                   max_samples)
 
 
 @dataclass(frozen=True)
@@ -264,7 +272,8 @@ class SweepConfig:
                     for seed in self.seeds:
                         kwargs = {**self.trainer.overrides, "board": sweep.board, "width": width, "depth": depth,
                                   "seed": seed, "compute": sweep.compute_max, "compute_start": sweep.compute_min,
-                                  "snapshots": self.trainer.snapshots, "search": self.search.train_search()}
+                                  "snapshots": self.trainer.snapshots, "search": self.search.train_search(),
+                                  "max_samples": sweep.max_samples}
                         runs.append(PlannedRun(f"b{sweep.board}-w{width}-d{depth}-s{seed}", sweep.board, width, depth,
                                                seed, sweep.compute_max, sweep.compute_min, self.trainer.mode, kwargs))
         return runs

@@ -22,7 +22,7 @@ import torch
 from hexzero.hex import check_size
 from hexzero.selfplay import FIELDS, Samples, SelfPlayWorker, rotate_180
 from hexzero.storage import (SNAPSHOT_FORMAT, SNAPSHOT_VERSION, append_jsonl, atomic_save_torch,
-                             atomic_write_json, read_jsonl, snapshot_path)
+                             atomic_write_json, list_snapshots, snapshot_path)
 
 # The paper's compute range per board size (paper units), the lower end of the snapshot grid.
 PAPER_COMPUTE_RANGE = {3: (1e10, 5e11), 4: (1e10, 1e13), 5: (1e11, 3e13), 6: (1e11, 4e14),
@@ -57,6 +57,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     learner_threads: int = 1
+    max_samples: int | None = None   # the paper's sample cap: the run ends here even under budget
     max_seconds: float | None = None  # stop early (a benchmark or a test), keeping snapshots
     evaluate: bool = True            # measure against perfect play at snapshots (boards <= 5)
     eval_games: int = 64             # games as black against the perfect agent per snapshot
@@ -77,6 +78,9 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         if not (isinstance(self.compute, (int, float)) and math.isfinite(self.compute) and self.compute > 0):
             raise ConfigError(f"compute must be a positive number, got {self.compute!r}")
+        if self.max_samples is not None and (isinstance(self.max_samples, bool) or not isinstance(self.max_samples, int)
+                                             or self.max_samples < 1):
+            raise ConfigError(f"max_samples must be a positive integer, got {self.max_samples!r}")
         if self.compute_start is not None and not (0 < self.compute_start <= self.compute):
             raise ConfigError(f"compute_start must be in (0, compute], got {self.compute_start!r}")
         if self.mode not in MODES:
@@ -300,7 +304,8 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     writer = _tensorboard_writer(run, tensorboard)
     started = time.perf_counter() - ledger.wall_s
     last, record = {}, {}
-    while snapshot_index < len(points):
+    capped = resume is not None and resume.get("capped", False)
+    while snapshot_index < len(points) and not capped:
         weights = learner.weights()
         futures = _submit(workers, weights, config.moves_per_round, use_ray)
         if learner.buffer is not None:  # train on the previous round while this one plays
@@ -335,6 +340,9 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
             for key, value in record.items():
                 if isinstance(value, (int, float)):
                     writer.add_scalar(key, value, ledger.samples)
+        if config.max_samples is not None and ledger.samples >= config.max_samples:
+            capped = True
+            break
         if config.max_seconds is not None and ledger.wall_s > config.max_seconds:
             break
         if config.stop_at_perfect and record.get("perfect"):
@@ -343,8 +351,16 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         bar.close()
     if writer is not None:
         writer.close()
-    summary = {"run": str(run.dir), "snapshots": snapshot_index, "params": params, "flops_per_forward": flops,
-               **{k: v for k, v in record.items()}}
+    if capped:
+        # The cap ends the run: the last state becomes a final snapshot (off the log grid).
+        if not list_snapshots(run.dir) or list_snapshots(run.dir)[-1]["samples"] < ledger.samples:
+            record.update(_evaluate(learner.network, config))
+            _save_snapshot(run, config, learner, net_cfg, ledger, snapshot_index, spent, flops, params, record)
+            snapshot_index += 1
+        _save_resume_point(run, config, learner, ledger, snapshot_index, capped=True)
+    finished = capped or snapshot_index >= len(points)
+    summary = {"run": str(run.dir), "snapshots": snapshot_index, "finished": finished, "capped": capped,
+               "params": params, "flops_per_forward": flops, **{k: v for k, v in record.items()}}
     atomic_write_json(run.dir / "summary.json", summary)
     return summary
 
@@ -421,12 +437,12 @@ def _save_snapshot(run, config, learner, net_cfg, ledger, index, spent, flops, p
         **{k: record[k] for k in ("accuracy", "black_losses_vs_perfect", "perfect") if k in record}})
 
 
-def _save_resume_point(run, config, learner, ledger, snapshot_index) -> None:
+def _save_resume_point(run, config, learner, ledger, snapshot_index, capped: bool = False) -> None:
     atomic_save_torch(run.latest, {
         "format": "hexzero-resume", "version": 1, "train_config": config.to_dict(),
         "network_state": learner.network.state_dict(), "optimizer_state": learner.optimizer.state_dict(),
         "buffer": learner.buffer, "owed": learner.owed, "learner_rng": learner.rng.bit_generator.state,
-        "ledger": dataclasses.asdict(ledger), "snapshot_index": snapshot_index})
+        "ledger": dataclasses.asdict(ledger), "snapshot_index": snapshot_index, "capped": capped})
 
 
 def _load_resume_point(run: Run, config: TrainConfig) -> dict | None:

@@ -139,3 +139,15 @@ def test_two_node_ray_cluster_trains_and_snapshots(tmp_path):
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+def test_sample_cap_ends_the_run_with_a_final_snapshot(tmp_path):
+    config = tiny_config(compute=1e9, compute_start=1e6, snapshots=10, max_samples=600)
+    summary = train(config, tmp_path / "run", progress=False, use_ray=False)
+    assert summary["capped"] and summary["finished"]
+    records = list_snapshots(tmp_path / "run")
+    assert records[-1]["samples"] >= 600 and records[-1]["compute"] < config.compute
+    assert len(records) < 10
+    # Finished is final: running again trains nothing more.
+    again = train(config, tmp_path / "run", progress=False, use_ray=False)
+    assert again["finished"] and list_snapshots(tmp_path / "run") == records
