@@ -1,0 +1,62 @@
+"""`hexzero bench ratings`: seconds to fit Bradley-Terry ratings with intervals for pools of
+snapshots under a realistic sparse schedule.
+
+Pool: agents spread from random play to the top (uniform over `--spread` Elo), each playing
+`--partners` opponents close to it in strength (the pairs an adaptive schedule picks) plus the
+top agent, `--games` games per pair, outcomes drawn from the Bradley-Terry model with a
+first-move advantage. Timed: `fit_ratings` (Newton-CG fit + the dense inverse of the
+information for the intervals); the median of `--repeats` fits is reported."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+from elo.ratings import fit_ratings
+from elo.simulate import play_both_colours
+
+HELP = "seconds to fit ratings with intervals for 100 and 1,000 agents on sparse simulated schedules"
+
+
+def add_arguments(parser):
+    parser.add_argument("--agents", type=int, nargs="+", default=[100, 1000], help="pool sizes (default 100 1000)")
+    parser.add_argument("--partners", type=int, default=8, help="near-strength opponents per agent (default 8)")
+    parser.add_argument("--games", type=int, default=32, help="games per pair, half each colour (default 32)")
+    parser.add_argument("--spread", type=float, default=2000.0, help="Elo from weakest to strongest (default 2000)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed fits; the median is reported (default 5)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def sparse_pool(n: int, partners: int, games: int, spread: float, rng: np.random.Generator):
+    true = np.sort(rng.uniform(-spread, 0.0, n))[::-1]          # index 0 is the top agent
+    a = np.repeat(np.arange(n), partners)
+    offsets = rng.integers(1, 3 * partners, a.size) * rng.choice([-1, 1], a.size)
+    b = np.clip(a + offsets, 0, n - 1)
+    a, b = np.r_[a, np.arange(1, n)], np.r_[b, np.zeros(n - 1, dtype=np.int64)]   # everyone also meets the top
+    keep = a != b
+    return true, play_both_colours(true, a[keep], b[keep], games // 2, rng, first_move_elo=80.0)
+
+
+def run(args) -> list[dict]:
+    records = []
+    for n in args.agents:
+        rng = np.random.default_rng(args.seed)
+        true, games = sparse_pool(n, args.partners, args.games, args.spread, rng)
+        names = [f"agent{k}" for k in range(n)]
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            ratings = fit_ratings(names, games)
+            times.append(time.perf_counter() - start)
+        error = ratings.elo - (true - true[ratings.anchor_index])
+        records.append({
+            "agents": n, "pairs": int(len(np.unique(np.minimum(games.black, games.white) * n
+                                                    + np.maximum(games.black, games.white)))),
+            "games": games.total(), "seconds_median": statistics.median(times), "seconds_min": min(times),
+            "repeats": args.repeats, "anchor": ratings.anchor, "median_interval_width": float(np.median(ratings.width)),
+            "rms_error_elo": float(np.sqrt(np.mean(error ** 2))),
+            "coverage": float(np.mean((ratings.lower <= true - true[ratings.anchor_index])
+                                      & (true - true[ratings.anchor_index] <= ratings.upper))),
+        })
+    return records

@@ -1,0 +1,106 @@
+"""`hexzero tournament`: rate every snapshot of a folder of runs for one board size, with the
+random agent and (on boards up to 5x5) the perfect agent, in a resumable SQLite tournament."""
+from __future__ import annotations
+
+from pathlib import Path
+
+HELP = "play a resumable tournament among the snapshots of a folder of runs (one board size) and print their Elo"
+SOLVABLE = 5  # the largest board the perfect agent solves
+
+
+def add_arguments(p):
+    from elo.ratings import COLOUR_MODES
+    from elo.tournament import SCHEMES
+
+    p.add_argument("runs_dir", help="a run folder, or a folder of run folders")
+    p.add_argument("--board", type=int, required=True, help="board size; snapshots of other sizes are skipped")
+    p.add_argument("--scheme", choices=SCHEMES, default="adaptive",
+                   help="adaptive (default): batches where they shrink the intervals most; round-robin; "
+                        "top: everyone against the top agent")
+    p.add_argument("--games", type=int, default=16, help="games per batch, half with each colour (default 16)")
+    p.add_argument("--rounds", type=int, default=1, help="rounds of the round-robin/top schemes (default 1)")
+    p.add_argument("--target-width", type=float, default=None,
+                   help="stop once every 95%% interval is at most this wide, in Elo (adaptive default 100)")
+    p.add_argument("--max-games", type=int, default=None, help="stop the adaptive scheme after this many games")
+    p.add_argument("--nodes", type=int, default=64, help="search nodes per move of the snapshots (default 64)")
+    p.add_argument("--policy", default=None, help="search policy of the snapshots (default: each run's own)")
+    p.add_argument("--colours", choices=COLOUR_MODES, default="average",
+                   help="first-move advantage: average (the paper: win rates as black and white averaged) "
+                        "or advantage (fitted first-move term, exact under the model)")
+    p.add_argument("--db", default=None, help="database (default RUNS_DIR/tournament.sqlite)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--in-flight", type=int, default=8, help="batches queued on Ray at once (default 8)")
+    p.add_argument("--ray-address", default=None, help="join this Ray cluster (default: a local one, 2 CPUs)")
+
+
+def run_folders(runs_dir: Path) -> list[Path]:
+    if (runs_dir / "snapshots.jsonl").is_file():
+        return [runs_dir]
+    return sorted(p for p in runs_dir.iterdir() if (p / "snapshots.jsonl").is_file())
+
+
+def perfect_available(board: int) -> bool:
+    if board > SOLVABLE:
+        return False
+    try:
+        import hexzero.solver  # noqa: F401  (the perfect agent)
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def register_pool(db, runs_dir: Path, board: int, nodes: int, policy: str | None) -> tuple[list[int], int]:
+    """Register random, every snapshot of `board` in order of run and compute, and perfect:
+    neighbours in this order are close in strength, which the schedulers' first round uses.
+    Returns (agent ids, snapshots skipped for another board size)."""
+    from hexzero.storage import list_snapshots
+
+    ids = [db.add_agent({"kind": "random", "n": board}, board, name=f"random-{board}")]
+    skipped = 0
+    for run in run_folders(runs_dir):
+        for rec in list_snapshots(run):
+            if rec.get("board") != board:
+                skipped += 1
+                continue
+            spec = {"kind": "snapshot", "path": str(Path(rec["path"]).resolve()), "nodes": nodes}
+            if policy:
+                spec["policy"] = policy
+            ids.append(db.add_agent(spec, board, name=f"{rec['run']}/{rec['index']:02d}@{nodes}", run=rec["run"],
+                                    compute=rec.get("compute"), snapshot_index=rec["index"]))
+    if perfect_available(board):
+        ids.append(db.add_agent({"kind": "perfect", "n": board}, board, name=f"perfect-{board}"))
+    return ids, skipped
+
+
+def main(args) -> int:
+    from tqdm import tqdm
+
+    from elo.db import TournamentDB
+    from elo.tournament import run_tournament
+    from hexzero.commands.ratings import format_table
+
+    runs_dir = Path(args.runs_dir)
+    if not runs_dir.is_dir():
+        raise FileNotFoundError(f"no runs folder at {runs_dir}")
+    target = args.target_width
+    if args.scheme == "adaptive" and target is None and args.max_games is None:
+        target = 100.0
+    db_path = Path(args.db) if args.db else runs_dir / "tournament.sqlite"
+    with TournamentDB(db_path) as db:
+        ids, skipped = register_pool(db, runs_dir, args.board, args.nodes, args.policy)
+        if skipped:
+            print(f"skipped {skipped} snapshots of other board sizes")
+        if len(ids) < 2:
+            raise ValueError(f"empty pool: no {args.board}x{args.board} snapshots under {runs_dir} to rate")
+        print(f"{len(ids)} agents on {args.board}x{args.board}, scheme {args.scheme}, database {db_path}")
+        with tqdm(unit="game", desc="tournament", dynamic_ncols=True) as bar:
+            report = run_tournament(db, ids, scheme=args.scheme, games=args.games, rounds=args.rounds,
+                                    target_width=target, max_games=args.max_games, seed=args.seed,
+                                    max_in_flight=args.in_flight, progress=bar, ray_address=args.ray_address,
+                                    colours=args.colours)
+        rows = [db.agent(i) for i in ids]
+    rate = report.games_played / report.seconds if report.seconds > 0 else 0.0
+    print(f"played {report.games_played} games in {report.batches_played} batches, {report.seconds:.1f} s "
+          f"({rate:.1f} games/s)")
+    print(format_table(report.ratings, rows))
+    return 0
