@@ -1,0 +1,277 @@
+"""Perfect play on small boards: the game-theoretic value and every winning move of any
+position up to 5x5, and an agent that plays perfectly.
+
+Hex has no draws, so a position's value is +1 (the side to move wins) or -1, and it wins exactly
+when it has a winning move: one table of winning-move bitmasks holds both. 3x3 and 4x4 are
+tabulated completely (every position reachable from the empty board, by plain minimax); 5x5
+keeps a book (the empty board and black's winning openings) and solves anything else on demand
+with the proof search of `hexzero.solver_search`, remembering what it solved so `save()` can add
+it to the book. Tables live on disk in a versioned, checksummed file under the cache folder
+(`cache_dir` argument, else $HEXZERO_CACHE/solver, else ~/.cache/hexzero/solver); a missing,
+corrupt or outdated file is rebuilt with a warning, never trusted.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from hexzero import solver_search as core
+from hexzero.hex import BLACK, EMPTY, WHITE, check_size
+from hexzero.storage import atomic_write_bytes
+
+MAX_SOLVED_SIZE = 5  # the table key packs each colour's cells into 32 bits
+COMPLETE_SIZES = (2, 3, 4)  # boards tabulated completely
+FORMAT_MAGIC = b"HEXZSOLV"
+FORMAT_VERSION = 1
+_HEADER = struct.Struct("<8sIIQI")  # magic, version, n, count, crc32 of the arrays
+# Hash-table sizes (log2 slots): the complete tables must fit at 3/4 load; the search table
+# only gets slower when full. 16 bytes a slot: 2**23 slots = 128 MiB.
+_COMPLETE_LOG2 = {2: 6, 3: 14, 4: 24}
+_SEARCH_LOG2 = {2: 8, 3: 12, 4: 20, 5: 23}
+
+
+class SolverError(ValueError):
+    """A position the solver cannot take: the message names the problem."""
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("HEXZERO_CACHE")
+    return (Path(root) if root else Path.home() / ".cache" / "hexzero") / "solver"
+
+
+def table_path(n: int, cache_dir=None) -> Path:
+    return Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"hex{n}x{n}.table"
+
+
+# ----------------------------------------------------------------------------- table files
+
+def encode_table(n: int, keys: np.ndarray, masks: np.ndarray) -> bytes:
+    """File bytes of a table: header, then zlib of the key deltas (sorted keys compress well)
+    and the masks."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    masks = np.asarray(masks, dtype=np.uint32)
+    order = np.argsort(keys, kind="stable")
+    keys, masks = keys[order], masks[order]
+    raw = keys.tobytes() + masks.tobytes()
+    deltas = np.diff(keys, prepend=np.uint64(0))
+    header = _HEADER.pack(FORMAT_MAGIC, FORMAT_VERSION, n, keys.size, zlib.crc32(raw))
+    return header + zlib.compress(deltas.tobytes() + masks.tobytes(), 6)
+
+
+def decode_table(data: bytes, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted keys uint64, masks uint32) from file bytes; ValueError naming what is wrong."""
+    if len(data) < _HEADER.size:
+        raise ValueError(f"truncated header ({len(data)} bytes)")
+    magic, version, file_n, count, crc = _HEADER.unpack_from(data)
+    if magic != FORMAT_MAGIC:
+        raise ValueError(f"not a solver table (magic {magic!r})")
+    if version != FORMAT_VERSION:
+        raise ValueError(f"format version {version}, this hexzero reads {FORMAT_VERSION}")
+    if file_n != n:
+        raise ValueError(f"table for {file_n}x{file_n}, wanted {n}x{n}")
+    try:
+        body = zlib.decompress(data[_HEADER.size:])
+    except zlib.error as exc:
+        raise ValueError(f"corrupt payload ({exc})") from None
+    if len(body) != count * 12:
+        raise ValueError(f"payload holds {len(body)} bytes, {count} entries need {count * 12}")
+    keys = np.cumsum(np.frombuffer(body, dtype=np.uint64, count=count), dtype=np.uint64)
+    masks = np.frombuffer(body, dtype=np.uint32, offset=count * 8).copy()
+    if zlib.crc32(keys.tobytes() + masks.tobytes()) != crc:
+        raise ValueError("checksum mismatch")
+    return keys, masks
+
+
+# ----------------------------------------------------------------------------- solver
+
+class Solver:
+    """Values and winning moves of n x n positions (n <= 5). Boards are int8[n*n] rows in
+    the engine's layout; `to_play` is BLACK or WHITE; positions must be unfinished."""
+
+    def __init__(self, n: int, cache_dir=None):
+        self.n = check_size(n)
+        if self.n > MAX_SOLVED_SIZE:
+            raise SolverError(f"the solver handles boards up to {MAX_SOLVED_SIZE}x{MAX_SOLVED_SIZE}, got {n}x{n}")
+        self.path = table_path(self.n, cache_dir)
+        self._m = core.board_masks(self.n)
+        self._order = core.centre_order(self.n)
+        self._weights = np.uint64(1) << np.arange(self.n * self.n, dtype=np.uint64)
+        self._keys: np.ndarray | None = None  # the table on disk, loaded on first use
+        self._masks: np.ndarray | None = None
+        self._found: dict[int, int] = {}  # key -> mask solved since loading
+        self._search = None  # (tt_keys, tt_values, history, stats), made on first search
+
+    # --- public API
+
+    def value(self, board_row, to_play) -> int:
+        """+1 if the side to move wins with best play, else -1."""
+        return 1 if self.winning_moves_mask(np.asarray(board_row)[None], [to_play])[0].any() else -1
+
+    def winning_moves(self, board_row, to_play) -> np.ndarray:
+        """The cells (int64, ascending) where the side to move keeps the win; empty if it loses."""
+        return np.flatnonzero(self.winning_moves_mask(np.asarray(board_row)[None], [to_play])[0]).astype(np.int64)
+
+    def winning_moves_mask(self, boards, to_play) -> np.ndarray:
+        """bool[B, n*n]: which moves keep the win for the side to move, for a batch."""
+        masks = self.masks_of_keys(self.keys(boards, to_play))
+        return ((masks[:, None] >> np.arange(self.n * self.n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+
+    def keys(self, boards, to_play) -> np.ndarray:
+        """Table keys (uint64[B]) of a batch of positions, checking they are positions."""
+        n2 = self.n * self.n
+        boards = np.asarray(boards)
+        to_play = np.asarray(to_play).reshape(-1)
+        if boards.ndim != 2 or boards.shape[1] != n2:
+            raise SolverError(f"boards must have shape [B, {n2}] for {self.n}x{self.n}, got {boards.shape}")
+        if boards.shape[0] != to_play.shape[0]:
+            raise SolverError(f"{boards.shape[0]} boards but {to_play.shape[0]} to_play entries")
+        if not np.isin(boards, (EMPTY, BLACK, WHITE)).all():
+            raise SolverError("board cells must be 0 (empty), 1 (black) or 2 (white)")
+        if not np.isin(to_play, (BLACK, WHITE)).all():
+            raise SolverError(f"to_play must be {BLACK} (black) or {WHITE} (white), got {np.unique(to_play)}")
+        black = ((boards == BLACK) * self._weights).sum(axis=1, dtype=np.uint64)
+        white = ((boards == WHITE) * self._weights).sum(axis=1, dtype=np.uint64)
+        side = (to_play == WHITE).astype(np.uint64) << np.uint64(63)
+        keys = black | (white << np.uint64(32)) | side
+        finished = core.finished_keys(keys, self.n, self._m)
+        if finished.any():
+            raise SolverError(f"position {int(np.argmax(finished))} of the batch is already won: nothing to solve")
+        return keys
+
+    def masks_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Winning-move bitmasks (uint64) of unfinished position keys: from the table, else
+        from the positions solved since loading, else solved now."""
+        table_keys, table_masks = self._table()
+        out = np.zeros(keys.shape[0], dtype=np.uint64)
+        if table_keys.size:
+            at = np.minimum(np.searchsorted(table_keys, keys), table_keys.size - 1)
+            hit = table_keys[at] == keys
+            out[hit] = table_masks[at[hit]]
+        else:
+            hit = np.zeros(keys.shape[0], dtype=bool)
+        for i in np.flatnonzero(~hit):
+            known = self._found.get(int(keys[i]))
+            if known is not None:
+                out[i], hit[i] = known, True
+        missing = np.unique(keys[~hit])
+        if missing.size:
+            solved = self._solve(missing)
+            self._found.update(zip(missing.tolist(), solved.tolist()))
+            at = np.searchsorted(missing, keys[~hit])
+            out[~hit] = solved[at]
+        return out
+
+    def save(self) -> bool:
+        """Add the positions solved since loading to the table file. Returns whether it wrote."""
+        if not self._found:
+            return False
+        keys, masks = self._table()
+        extra = np.fromiter(self._found.keys(), dtype=np.uint64, count=len(self._found))
+        extra_masks = np.fromiter(self._found.values(), dtype=np.uint64, count=len(self._found))
+        self._write(np.concatenate([keys, extra]), np.concatenate([masks.astype(np.uint64), extra_masks]))
+        self._found.clear()
+        return True
+
+    # --- internals
+
+    def _solve(self, keys: np.ndarray) -> np.ndarray:
+        if self._search is None:
+            tt_keys, tt_values = core.new_map(_SEARCH_LOG2[self.n])
+            history = np.zeros((2, self.n * self.n), dtype=np.int64)
+            self._search = (tt_keys, tt_values, history, np.zeros(core.NUM_STATS, dtype=np.int64))
+        tt_keys, tt_values, history, stats = self._search
+        return core.win_masks(keys, self.n, self._m, self._order, history, tt_keys, tt_values, stats)
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._keys is None:
+            self._keys, self._masks = self._load_or_build()
+        return self._keys, self._masks
+
+    def _load_or_build(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.path.is_file():
+            try:
+                return decode_table(self.path.read_bytes(), self.n)
+            except (ValueError, OSError) as exc:
+                warnings.warn(f"solver table {self.path} is unusable ({exc}); rebuilding it", stacklevel=3)
+        keys, masks = self._build()
+        return self._write(keys, masks)
+
+    def _write(self, keys, masks) -> tuple[np.ndarray, np.ndarray]:
+        data = encode_table(self.n, keys, masks)
+        atomic_write_bytes(self.path, data)
+        self._keys, self._masks = decode_table(data, self.n)
+        return self._keys, self._masks
+
+    def _build(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.n in COMPLETE_SIZES:
+            table_keys, table_values = core.new_map(_COMPLETE_LOG2[self.n])
+            stats = np.zeros(core.NUM_STATS, dtype=np.int64)
+            core.solve_all(np.uint64(0), np.uint64(0), 0, self.n, self._m, table_keys, table_values, stats)
+            if stats[core.STAT_ABORTED]:
+                raise RuntimeError(f"the {self.n}x{self.n} table outgrew its hash map")  # a sizing bug
+            used = table_keys != core.EMPTY_KEY
+            return table_keys[used], table_values[used]
+        # The book: the empty board, and the openings it proves lost for white (mask 0, free
+        # from the root's proof). White's winning replies to black's losing openings take
+        # minutes each to prove, so they are solved on demand and kept by `save()`.
+        root = self.keys(np.zeros((1, self.n * self.n), dtype=np.int8), [BLACK])
+        root_mask = int(self._solve(root)[0])
+        openings = np.flatnonzero([(root_mask >> c) & 1 for c in range(self.n * self.n)])
+        boards = np.zeros((openings.size, self.n * self.n), dtype=np.int8)
+        boards[np.arange(openings.size), openings] = BLACK
+        keys = np.concatenate([root, self.keys(boards, np.full(openings.size, WHITE))])
+        return keys, np.concatenate([[root_mask], np.zeros(openings.size, dtype=np.uint64)]).astype(np.uint64)
+
+
+_SOLVERS: dict[tuple[int, str], Solver] = {}
+
+
+def get_solver(n: int, cache_dir=None) -> Solver:
+    """The process's shared solver for n and cache folder (its tables and search memory are
+    worth keeping between agents and measures)."""
+    key = (check_size(n), str(table_path(n, cache_dir)))
+    if key not in _SOLVERS:
+        _SOLVERS[key] = Solver(n, cache_dir)
+    return _SOLVERS[key]
+
+
+# ----------------------------------------------------------------------------- agent
+
+class PerfectAgent:
+    """Plays perfectly: a winning move whenever one exists, uniformly among them. When every
+    move loses, the move after which the opponent has the FEWEST winning replies (the fewest
+    ways to go on winning, so the most ways to go wrong), ties broken uniformly. Random choices
+    use the agent's own Generator seeded with `seed`, or the `rng` passed to act when seed is
+    None."""
+
+    def __init__(self, n: int, seed: int | None = 0, cache_dir=None):
+        self.n = check_size(n)
+        self.name = "perfect"
+        self.solver = get_solver(self.n, cache_dir)
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+
+    def act(self, board, to_play, rng):
+        rng = self._rng if self._rng is not None else rng
+        board = np.asarray(board, dtype=np.int8)
+        to_play = np.asarray(to_play, dtype=np.int8)
+        choices = self.solver.winning_moves_mask(board, to_play)
+        for g in np.flatnonzero(~choices.any(axis=1)):
+            choices[g] = self._least_bad(board[g], int(to_play[g]))
+        noise = rng.random(choices.shape)
+        noise[~choices] = -1.0
+        return noise.argmax(axis=1).astype(np.int64)
+
+    def _least_bad(self, board_row, to_play) -> np.ndarray:
+        """bool[n*n]: the losing moves that leave the opponent the fewest winning replies."""
+        moves = np.flatnonzero(board_row == EMPTY)
+        children = np.repeat(board_row[None], moves.size, axis=0)
+        children[np.arange(moves.size), moves] = to_play
+        replies = self.solver.winning_moves_mask(children, np.full(moves.size, BLACK + WHITE - to_play)).sum(axis=1)
+        out = np.zeros(board_row.shape[0], dtype=bool)
+        out[moves[replies == replies.min()]] = True
+        return out

@@ -1,0 +1,42 @@
+"""`hexzero play`: a person at the terminal, here a script typing moves."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from hexzero.commands import play
+from hexzero.cli import build_parser
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_play(argv, typed: str) -> str:
+    args = build_parser(["play"]).parse_args(["play", *argv])
+    out = io.StringIO()
+    play.main(args, stdin=io.StringIO(typed), stdout=out)
+    return out.getvalue()
+
+
+def test_bad_moves_get_clear_errors_and_the_game_goes_on():
+    # We type garbage, an off-board cell and an occupied cell before real moves.
+    text = run_play(["random", "--board", "3", "--seed", "1"], "zz\nd9\nb2\nb2\nquit\n")
+    assert "illegal: malformed cell name 'zz" in text
+    assert "illegal: cell 'd9' is off the 3x3 board" in text
+    assert "is occupied" in text
+    assert "bye" in text
+
+
+def test_a_whole_game_ends_with_a_winner():
+    # Type every cell in order; occupied ones are refused, so the game always finishes.
+    cells = [f"{c}{r}" for r in range(1, 4) for c in "abc"]
+    text = run_play(["perfect", "--board", "3", "--colour", "white"], "\n".join(cells * 2) + "\n")
+    assert "wins." in text  # the perfect agent, black on 3x3, always wins
+
+
+def test_unknown_snapshot_is_a_clear_error():
+    result = subprocess.run([sys.executable, "-m", "hexzero.cli", "play", "/nonexistent.pt"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "snapshot /nonexistent.pt does not exist" in result.stderr

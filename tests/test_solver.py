@@ -1,0 +1,292 @@
+"""The solver against an independent brute-force minimax, the literature's opening tables, its
+disk cache, and the perfect agent."""
+from __future__ import annotations
+
+import functools
+import struct
+
+import numpy as np
+import pytest
+
+from hexzero import solver_search as core
+from hexzero.agents import RandomAgent
+from hexzero.arena import play_match
+from hexzero.cli import main as cli_main
+from hexzero.hex import BLACK, EMPTY, WHITE, HexGames, parse_moves
+from hexzero.solver import FORMAT_VERSION, PerfectAgent, Solver, SolverError, get_solver
+
+
+# ----------------------------------------------------------------------------- brute force
+
+def _joins(cells: frozenset, n: int, colour: int) -> bool:
+    """Flood fill: do `cells` join colour's edges (black rows 0 and n-1, white columns)?"""
+    axis = 0 if colour == BLACK else 1
+    stack = [c for c in cells if divmod(c, n)[axis] == 0]
+    seen = set(stack)
+    while stack:
+        r, c = divmod(stack.pop(), n)
+        if (r, c)[axis] == n - 1:
+            return True
+        for dr, dc in ((-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0)):
+            rr, cc = r + dr, c + dc
+            nb = rr * n + cc
+            if 0 <= rr < n and 0 <= cc < n and nb in cells and nb not in seen:
+                seen.add(nb)
+                stack.append(nb)
+    return False
+
+
+@functools.lru_cache(maxsize=None)
+def _mover_wins(n: int, black: frozenset, white: frozenset, to_play: int) -> bool:
+    own, other = (black, white) if to_play == BLACK else (white, black)
+    for cell in range(n * n):
+        if cell in black or cell in white:
+            continue
+        grown = own | {cell}
+        if _joins(grown, n, to_play):
+            return True
+        child = (grown, other) if to_play == BLACK else (other, grown)
+        if not _mover_wins(n, child[0], child[1], WHITE if to_play == BLACK else BLACK):
+            return True
+    return False
+
+
+def brute_force_wins(board, to_play: int) -> set[int]:
+    """The winning moves of an unfinished position, by plain memoised minimax."""
+    n = int(round(len(board) ** 0.5))
+    black = frozenset(int(c) for c in np.flatnonzero(board == BLACK))
+    white = frozenset(int(c) for c in np.flatnonzero(board == WHITE))
+    wins = set()
+    for cell in np.flatnonzero(board == EMPTY):
+        cell = int(cell)
+        b, w = (black | {cell}, white) if to_play == BLACK else (black, white | {cell})
+        mine = b if to_play == BLACK else w
+        if _joins(mine, n, to_play) or not _mover_wins(n, b, w, WHITE if to_play == BLACK else BLACK):
+            wins.add(cell)
+    return wins
+
+
+def reachable_positions(n: int):
+    """Every unfinished position reachable from the empty board: (boards, to_play)."""
+    seen, stack, out = set(), [(np.zeros(n * n, dtype=np.int8), BLACK)], []
+    while stack:
+        board, to_play = stack.pop()
+        out.append((board, to_play))
+        for cell in np.flatnonzero(board == EMPTY):
+            child = board.copy()
+            child[cell] = to_play
+            if _joins(frozenset(np.flatnonzero(child == to_play).tolist()), n, to_play):
+                continue
+            key = child.tobytes()
+            if key not in seen:
+                seen.add(key)
+                stack.append((child, WHITE if to_play == BLACK else BLACK))
+    return np.stack([b for b, _ in out]), np.array([p for _, p in out], dtype=np.int8)
+
+
+def random_positions(n: int, count: int, min_stones: int, seed: int):
+    """Unfinished positions from random play with at least `min_stones` stones."""
+    rng = np.random.default_rng(seed)
+    boards, players = [], []
+    while len(boards) < count:
+        games = HexGames(n, 1)
+        target = rng.integers(min_stones, n * n)
+        while games.move_count[0] < target and not games.done[0]:
+            games.step(RandomAgent(n).act(games.board, games.to_play, rng))
+        if not games.done[0]:
+            boards.append(games.board[0].copy())
+            players.append(int(games.to_play[0]))
+    return np.stack(boards), np.array(players, dtype=np.int8)
+
+
+def mask_sets(mask: np.ndarray) -> list[set[int]]:
+    return [set(np.flatnonzero(row).tolist()) for row in mask]
+
+
+# ----------------------------------------------------------------------------- agreement
+
+def test_every_reachable_3x3_position_matches_brute_force(tmp_path):
+    boards, to_play = reachable_positions(3)
+    assert len(boards) == 4520  # also the size of the solver's complete 3x3 table
+    solver = Solver(3, tmp_path)
+    got = mask_sets(solver.winning_moves_mask(boards, to_play))
+    assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
+    assert solver._table()[0].size == 4520
+
+
+def test_random_4x4_positions_match_brute_force():
+    boards, to_play = random_positions(4, 2000, min_stones=7, seed=1)
+    got = mask_sets(get_solver(4).winning_moves_mask(boards, to_play))
+    assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
+
+
+@pytest.mark.parametrize("n,count,min_stones", [(3, 300, 0), (4, 400, 7), (5, 100, 14)])
+def test_proof_search_matches_brute_force(n, count, min_stones):
+    """The pruned proof search (what solves 5x5 and anything off the tables), run directly."""
+    boards, to_play = random_positions(n, count, min_stones=min_stones, seed=n)
+    solver = Solver(n)
+    masks = solver._solve(solver.keys(boards, to_play))
+    got = [{c for c in range(n * n) if (int(m) >> c) & 1} for m in masks]
+    assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
+
+
+# What the literature says: the first player wins every n x n board (Nash's strategy
+# stealing); the winning openings of the small boards lie along the short diagonal, the one
+# joining the obtuse corners (here c1-a3, d1-a4, e1-a5), widening into a band on 5x5 (the
+# opening tables of Hayward, Henderson et al., "Solving 8x8 Hex", and the Hex wiki). The exact
+# sets below are the solver's and, for 3x3, the brute force's; each is symmetric under the
+# board's 180-degree rotation, as it must be. On 3x3 the centre is not the only winning opening:
+# the obtuse corners c1/a3 and the side cells a2/c2 win too.
+OPENINGS = {
+    3: "c1 a2 b2 c2 a3",
+    4: "d1 c2 b3 a4",
+    5: "e1 b2 c2 d2 e2 b3 c3 d3 a4 b4 c4 d4 a5",
+}
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_winning_openings_are_the_literatures(n):
+    solver = get_solver(n)  # 5x5: the disk cache (solving the empty 5x5 board takes ~40 s)
+    empty = np.zeros(n * n, dtype=np.int8)
+    assert solver.value(empty, BLACK) == 1
+    wins = solver.winning_moves(empty, BLACK)
+    assert sorted(wins.tolist()) == sorted(parse_moves(OPENINGS[n], n))
+    assert sorted(wins.tolist()) == sorted((n * n - 1 - wins).tolist())  # 180-degree symmetry
+    if n == 3:
+        assert set(wins.tolist()) == brute_force_wins(empty, BLACK)
+
+
+def test_value_and_moves_of_a_lost_position():
+    solver = get_solver(3)
+    board = np.zeros(9, dtype=np.int8)
+    board[parse_moves("b2 a1 b1", 3)] = [BLACK, WHITE, BLACK]  # black's b2-b1 pair cannot be stopped
+    assert solver.value(board, WHITE) == -1
+    assert solver.winning_moves(board, WHITE).size == 0
+
+
+def test_positions_off_the_table_are_solved_and_saved(tmp_path):
+    """With the swap rule black can be to move with one white stone: not in the 3x3 table."""
+    board = np.zeros(9, dtype=np.int8)
+    board[1] = WHITE
+    solver = Solver(3, tmp_path)
+    wins = set(solver.winning_moves(board, BLACK).tolist())
+    assert wins == brute_force_wins(board, BLACK)
+    assert solver.save()
+    reloaded = Solver(3, tmp_path)
+    assert reloaded._table()[0].size == 4521
+    assert set(reloaded.winning_moves(board, BLACK).tolist()) == wins
+    assert not reloaded._found  # answered from the file
+
+
+def test_bad_input_is_rejected():
+    solver = get_solver(3)
+    with pytest.raises(SolverError, match="shape"):
+        solver.winning_moves_mask(np.zeros((1, 16), dtype=np.int8), [BLACK])
+    with pytest.raises(SolverError, match="to_play"):
+        solver.value(np.zeros(9, dtype=np.int8), 3)
+    won = np.zeros(9, dtype=np.int8)
+    won[[1, 4, 7]] = BLACK
+    with pytest.raises(SolverError, match="already won"):
+        solver.value(won, WHITE)
+    with pytest.raises(ValueError, match="up to 5x5"):
+        Solver(6)
+
+
+# ----------------------------------------------------------------------------- disk cache
+
+def test_missing_table_is_built_and_then_loaded(tmp_path):
+    path = tmp_path / "hex3x3.table"
+    assert not path.exists()
+    Solver(3, tmp_path).value(np.zeros(9, dtype=np.int8), BLACK)
+    assert path.is_file()
+    before = path.stat().st_mtime_ns
+    assert Solver(3, tmp_path).value(np.zeros(9, dtype=np.int8), BLACK) == 1
+    assert path.stat().st_mtime_ns == before  # loaded, not rebuilt
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "version", "garbage"])
+def test_damaged_table_is_rebuilt_with_a_warning(tmp_path, damage):
+    Solver(3, tmp_path)._table()
+    path = tmp_path / "hex3x3.table"
+    data = bytearray(path.read_bytes())
+    if damage == "flip":
+        data[-10] ^= 0xFF
+    elif damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "version":
+        struct.pack_into("<I", data, 8, FORMAT_VERSION + 1)
+    else:
+        data = bytearray(b"not a table at all")
+    path.write_bytes(bytes(data))
+    solver = Solver(3, tmp_path)
+    with pytest.warns(UserWarning, match="hex3x3.table"):
+        keys, _ = solver._table()
+    assert keys.size == 4520
+    assert set(solver.winning_moves(np.zeros(9, dtype=np.int8), BLACK).tolist()) == set(parse_moves(OPENINGS[3], 3))
+    Solver(3, tmp_path)._table()  # the rebuilt file loads without a warning (pytest errors on one)
+
+
+def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEXZERO_CACHE", str(tmp_path))
+    assert Solver(3).path == tmp_path / "solver" / "hex3x3.table"
+
+
+# ----------------------------------------------------------------------------- perfect agent
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_perfect_agent_never_loses_as_first_player(n):
+    perfect = PerfectAgent(n, seed=1)
+    against_random = play_match(perfect, RandomAgent(n), 400, seed=2, a_black=np.ones(400, dtype=bool))
+    assert against_random.a_won.all()
+    against_itself = play_match(perfect, PerfectAgent(n, seed=3), 200, seed=4)
+    assert (against_itself.winner == BLACK).all()
+
+
+def test_perfect_agent_plays_only_winning_moves_and_all_of_them():
+    boards, to_play = random_positions(4, 300, min_stones=0, seed=7)
+    wins = get_solver(4).winning_moves_mask(boards, to_play)
+    winnable = wins.any(axis=1)
+    chosen = np.zeros_like(wins)
+    agent = PerfectAgent(4, seed=0)
+    for _ in range(30):
+        moves = agent.act(boards[winnable], to_play[winnable], np.random.default_rng())
+        assert wins[winnable][np.arange(winnable.sum()), moves].all()
+        chosen[np.flatnonzero(winnable), moves] = True
+    assert (chosen[winnable] == wins[winnable]).mean() > 0.99  # uniform among winning moves
+
+
+def test_perfect_agent_in_lost_positions_leaves_fewest_winning_replies():
+    boards, to_play = random_positions(4, 300, min_stones=6, seed=8)  # quick to brute-force
+    solver = get_solver(4)
+    lost = ~solver.winning_moves_mask(boards, to_play).any(axis=1)
+    boards, to_play = boards[lost][:40], to_play[lost][:40]
+    moves = PerfectAgent(4, seed=0).act(boards, to_play, np.random.default_rng())
+    for board, player, move in zip(boards, to_play, moves):
+        replies = {}
+        for cell in np.flatnonzero(board == EMPTY):
+            child = board.copy()
+            child[cell] = player
+            replies[int(cell)] = len(brute_force_wins(child, WHITE if player == BLACK else BLACK))
+        assert replies[int(move)] == min(replies.values())
+
+
+def test_perfect_agent_is_seeded():
+    boards, to_play = random_positions(4, 100, min_stones=0, seed=9)
+    first = PerfectAgent(4, seed=5).act(boards, to_play, np.random.default_rng(0))
+    again = PerfectAgent(4, seed=5).act(boards, to_play, np.random.default_rng(1))
+    assert (first == again).all()
+
+
+# ----------------------------------------------------------------------------- command
+
+def test_solve_command_prints_value_and_winning_moves(capsys, tmp_path):
+    assert cli_main(["solve", "--board", "3", "--cache", str(tmp_path), ""]) == 0
+    out = capsys.readouterr().out
+    assert "black to play wins" in out and "winning moves: c1 a2 b2 c2 a3" in out
+    assert cli_main(["solve", "--board", "3", "--cache", str(tmp_path), "b2 a1 b1"]) == 0
+    assert "white to play loses" in capsys.readouterr().out
+    text = tmp_path / "board.txt"
+    text.write_text("  a b c\n 1 O X .\n  2 . X .\n   3 . . .\n")
+    assert cli_main(["solve", "--cache", str(tmp_path), "--text", str(text)]) == 0
+    assert "winning moves: none" in capsys.readouterr().out
+    assert cli_main(["solve", "--board", "3", "--cache", str(tmp_path), "z9"]) == 2
