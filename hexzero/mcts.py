@@ -21,10 +21,17 @@ A search of `nodes` nodes spends exactly `nodes` simulations: the root's evaluat
 nodes - 1 descents, each ending by expanding one new node (one network evaluation) or at a
 terminal node already in the tree (its exact value, no evaluation). So the root's visit count
 is `nodes` and its children's visits add up to nodes - 1; nodes = 1 is the raw network policy.
-Each simulation step is: `_select_and_expand` (numba, one tree per iteration, over numba's
-threads when `parallel`; writes the leaf observations straight into the network's input
-buffer, a numpy array shared with a torch tensor) -> one network call for all B trees ->
-`_backup` (numba, likewise). Trees live in a preallocated `SearchTree` reused across moves.
+Each simulation step is one numba call, `_step` (over numba's threads when `parallel`, one
+contiguous block of trees per thread), that backs up the previous network outputs and then
+descends every tree to its next leaf, writing the leaf observations straight into the
+network's input buffer (a numpy array shared with a torch tensor); then one network call for
+all B trees. Trees live in a preallocated `SearchTree` reused across moves.
+Speed: the per-block body `_step_trees` is compiled without numba's reference counting
+(_nrt=False; it allocates nothing): with it, every inlined helper's array arguments cost
+atomic increments and decrements per tree and level, the main cost of the tree walk and a
+cache line that all threads fought over. Selection passes over all A actions once or twice;
+anything per visited action (the regularised Newton solve, Gumbel's visited scores) runs over
+a list of the visited actions only.
 
 Search policies (SearchConfig.policy), each a small numba selection function:
 - "puct": AlphaZero, argmax Q + c P sqrt(N) / (1 + n); unvisited actions take the node's own
@@ -36,7 +43,9 @@ Search policies (SearchConfig.policy), each a small numba selection function:
   of max(visits, 1) over legal actions, lambda_N = c sqrt(N) / (N + A) ("sqrt", Grill's form) or
   c N / (N + A) ("paper", the paper's code); A = the number of legal actions. alpha solves
   sum pi_bar = 1 by Newton's method from alpha_min = max(q + lambda pi), where the sum is
-  convex and decreasing, so the iterates rise monotonically to the root. Descent samples from
+  convex and decreasing, so the iterates rise monotonically to the root (the unvisited actions
+  share one q, so their terms fold into one and an iteration costs (visited + 1) divisions;
+  this summation order differs from a sum over cells in the last bits only). Descent samples from
   pi_bar ("sample", the paper) or takes argmax pi_bar - n / (1 + sum n) ("argmax", Grill's
   deterministic variant). Target and acting policy: the root's pi_bar.
 - "gumbel": Gumbel AlphaZero (Danihelka et al. 2022, as mctx's gumbel_muzero_policy): at the
@@ -63,7 +72,7 @@ import torch
 import numba
 from numba import njit, prange
 
-from hexzero.hex import BLACK, EMPTY, WHITE, board_to_mover, winning_move
+from hexzero.hex import BLACK, EMPTY, NEIGHBOUR_DC, NEIGHBOUR_DR, WHITE, board_to_mover
 from hexzero.network import resolve_device
 
 POLICIES = ("gumbel", "puct", "regularized")
@@ -129,6 +138,11 @@ class SearchConfig:
 
 
 # ----------------------------------------------------------------------------- numba kernels
+# Work rows per tree (SearchTree.work_f float64[B, 3A], work_i int32[B, 2A]) hold a selection's
+# temporaries: the node's visited actions in ascending order (work_i[:A]), their per-action
+# numbers (work_f), and the terminal test's flood-fill queue (work_i[A:]). Kernels index them,
+# and every other array, by (b, ...) and never take row views or allocate, which is what lets
+# `_step_trees` run without reference counting (see the module docstring).
 
 @njit(cache=True, inline="always")
 def _uniform(key, b, sim, depth):
@@ -160,86 +174,112 @@ def _puct_select(tree, b, node, c):
 
 
 @njit(cache=True, inline="always")
-def _regularized_policy(tree, b, node, c, paper_lambda, out):
-    """pi_bar of the node into out[:A] (0 on occupied cells)."""
-    (node_visits, node_values, raw_values, children_index, children_prior, children_visits,
-     children_values, parents, action_from_parent, terminal, boards, to_play, node_count) = tree
+def _regularized_policy(tree, b, node, c, paper_lambda, work_f, work_i):
+    """pi_bar of the node into work_f[b, :A] (0 on occupied cells).
+    One pass lists the visited actions (work_i[b, :k]) with their q and lam * prior
+    (work_f[b, A:A+k], work_f[b, 2A:2A+k]); every unvisited legal action has the same q (Q = 0
+    before normalising), so their Newton terms fold into one, lam * (their prior mass) /
+    (alpha - q_unvisited), and each Newton iteration costs k + 1 divisions, not A."""
+    children_prior, children_visits, children_values, boards = tree[4], tree[5], tree[6], tree[10]
     num_a = boards.shape[2]
-    legal, total_n = 0, 0
+    legal, total_n, k = 0, 0, 0
     lo, hi = np.inf, -np.inf
+    any_unvisited, prior_unvisited, max_prior_unvisited = False, 0.0, 0.0
     for a in range(num_a):
         if boards[b, node, a] == EMPTY:
             legal += 1
             nv = children_visits[b, node, a]
-            total_n += max(nv, 1)
-            q = children_values[b, node, a] if nv > 0 else 0.0
-            out[a] = q
-            lo, hi = min(lo, q), max(hi, q)
-    for a in range(num_a):
-        out[a] = (out[a] - lo) / (hi - lo + 1e-6)  # q in [0, 1]
+            if nv > 0:
+                total_n += nv
+                q = children_values[b, node, a]
+                lo, hi = min(lo, q), max(hi, q)
+                work_i[b, k] = a
+                work_f[b, num_a + k] = q
+                k += 1
+            else:
+                total_n += 1
+                any_unvisited = True
+                p = children_prior[b, node, a]
+                prior_unvisited += p
+                max_prior_unvisited = max(max_prior_unvisited, p)
+    if any_unvisited:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    width = hi - lo + 1e-6  # q in [0, 1]
+    q_unvisited = (0.0 - lo) / width
     lam = c * (total_n if paper_lambda else math.sqrt(total_n)) / (total_n + legal)
-    alpha = -np.inf
-    for a in range(num_a):
-        if boards[b, node, a] == EMPTY and children_prior[b, node, a] > 0:
-            alpha = max(alpha, out[a] + lam * children_prior[b, node, a])
+    # Newton from alpha_min = max(q + lam pi) over actions with prior > 0.
+    alpha = q_unvisited + lam * max_prior_unvisited if max_prior_unvisited > 0 else -np.inf
+    for i in range(k):
+        q = (work_f[b, num_a + i] - lo) / width
+        lp = lam * children_prior[b, node, work_i[b, i]]
+        work_f[b, num_a + i] = q
+        work_f[b, 2 * num_a + i] = lp
+        if lp > 0:
+            alpha = max(alpha, q + lp)
+    lp_unvisited = lam * prior_unvisited
+    s = 0.0
     for _ in range(100):
         s, grad = 0.0, 0.0
-        for a in range(num_a):
-            p = children_prior[b, node, a]
-            if boards[b, node, a] == EMPTY and p > 0:
-                t = lam * p / (alpha - out[a])
+        for i in range(k):
+            lp = work_f[b, 2 * num_a + i]
+            if lp > 0:
+                t = lp / (alpha - work_f[b, num_a + i])
                 s += t
-                grad -= t / (alpha - out[a])
+                grad -= t / (alpha - work_f[b, num_a + i])
+        if lp_unvisited > 0:
+            t = lp_unvisited / (alpha - q_unvisited)
+            s += t
+            grad -= t / (alpha - q_unvisited)
         if s - 1.0 < 1e-7:
             break
         alpha -= (s - 1.0) / grad
-    s = 0.0
+    unvisited_scale = lam / (alpha - q_unvisited) / s if lp_unvisited > 0 else 0.0
+    j = 0
     for a in range(num_a):
-        p = children_prior[b, node, a]
-        if boards[b, node, a] == EMPTY and p > 0:
-            out[a] = lam * p / (alpha - out[a])
-            s += out[a]
+        if j < k and work_i[b, j] == a:
+            lp = work_f[b, 2 * num_a + j]
+            work_f[b, a] = lp / (alpha - work_f[b, num_a + j]) / s if lp > 0 else 0.0
+            j += 1
         else:
-            out[a] = 0.0
-    for a in range(num_a):
-        out[a] /= s
+            work_f[b, a] = children_prior[b, node, a] * unvisited_scale  # 0 on occupied cells
+    return k
 
 
 @njit(cache=True, inline="always")
-def _regularized_select(tree, b, node, c, paper_lambda, sample, u, scratch):
+def _regularized_select(tree, b, node, c, paper_lambda, sample, u, work_f, work_i):
     children_visits, boards = tree[5], tree[10]
-    _regularized_policy(tree, b, node, c, paper_lambda, scratch)
+    k = _regularized_policy(tree, b, node, c, paper_lambda, work_f, work_i)
     num_a = boards.shape[2]
     if sample:
         acc, last = 0.0, -1
         for a in range(num_a):
-            if scratch[a] > 0:
-                acc += scratch[a]
+            if work_f[b, a] > 0:
+                acc += work_f[b, a]
                 last = a
                 if acc > u:
                     return a
         return last  # u beyond a sum that rounded below 1
     total = 0
-    for a in range(num_a):
-        total += children_visits[b, node, a]
+    for i in range(k):
+        total += children_visits[b, node, work_i[b, i]]
     best, best_a = -np.inf, -1
     for a in range(num_a):
         if boards[b, node, a] == EMPTY:
-            score = scratch[a] - children_visits[b, node, a] / (1.0 + total)
+            score = work_f[b, a] - children_visits[b, node, a] / (1.0 + total)
             if score > best:
                 best, best_a = score, a
     return best_a
 
 
 @njit(cache=True, inline="always")
-def _completed_q(tree, b, node, c_visit, c_scale):
+def _completed_q(tree, b, node, c_visit, c_scale, work_i):
     """mctx's qtransform_completed_by_mix_value in closed form, one pass over the actions:
     completed Q = Q for visited actions, the mixed value for the rest; sigma(a) =
-    (completed Q(a) - lo) * scale, min-max over the legal actions. Returns
-    (mixed, lo, hi, scale, total visits)."""
+    (completed Q(a) - lo) * scale, min-max over the legal actions. Lists the visited actions
+    in work_i[b, :k]. Returns (mixed, lo, hi, scale, total visits, k)."""
     (node_visits, node_values, raw_values, children_index, children_prior, children_visits,
      children_values, parents, action_from_parent, terminal, boards, to_play, node_count) = tree
-    total_n, max_n, prob_sum, weighted, unvisited = 0, 0, 0.0, 0.0, 0
+    total_n, max_n, prob_sum, weighted, unvisited, k = 0, 0, 0.0, 0.0, 0, 0
     lo, hi = np.inf, -np.inf
     for a in range(boards.shape[2]):
         nv = children_visits[b, node, a]
@@ -251,6 +291,8 @@ def _completed_q(tree, b, node, c_visit, c_scale):
             q = children_values[b, node, a]
             weighted += p * q
             lo, hi = min(lo, q), max(hi, q)
+            work_i[b, k] = a
+            k += 1
         elif boards[b, node, a] == EMPTY:
             unvisited += 1
     mixed = raw_values[b, node]
@@ -259,83 +301,94 @@ def _completed_q(tree, b, node, c_visit, c_scale):
     if unvisited > 0:
         lo, hi = min(lo, mixed), max(hi, mixed)
     scale = (c_visit + max_n) * c_scale / max(hi - lo, 1e-8)
-    return mixed, lo, hi, scale, total_n
+    return mixed, lo, hi, scale, total_n, k
 
 
 @njit(cache=True, inline="always")
-def _gumbel_weights(tree, b, node, c_visit, c_scale, out):
-    """Unnormalised improved policy into out: prior * exp(sigma - max sigma) =
-    softmax(logits + sigma(completed Q)) up to its sum, which is returned (0 on occupied cells;
-    no logarithms, and one exp shared by all unvisited actions)."""
+def _gumbel_policy(tree, b, node, c_visit, c_scale, out, work_i):
+    """The improved policy softmax(logits + sigma(completed Q)) into out[b]: prior *
+    exp(sigma - max sigma), normalised (0 on occupied cells; no logarithms, and one exp shared
+    by all unvisited actions)."""
     children_prior, children_visits, children_values, boards = tree[4], tree[5], tree[6], tree[10]
-    mixed, lo, hi, scale, total_n = _completed_q(tree, b, node, c_visit, c_scale)
+    mixed, lo, hi, scale, total_n, k = _completed_q(tree, b, node, c_visit, c_scale, work_i)
     unvisited_weight = math.exp((mixed - hi) * scale)
     s = 0.0
     for a in range(boards.shape[2]):
         if boards[b, node, a] == EMPTY:
             nv = children_visits[b, node, a]
             w = math.exp((children_values[b, node, a] - hi) * scale) if nv > 0 else unvisited_weight
-            out[a] = children_prior[b, node, a] * w
-            s += out[a]
+            out[b, a] = children_prior[b, node, a] * w
+            s += out[b, a]
         else:
-            out[a] = 0.0
-    return s
-
-
-@njit(cache=True, inline="always")
-def _gumbel_policy(tree, b, node, c_visit, c_scale, out):
-    """The improved policy softmax(logits + sigma(completed Q)) into out."""
-    s = _gumbel_weights(tree, b, node, c_visit, c_scale, out)
-    for a in range(out.shape[0]):
-        out[a] /= s
-
-
-@njit(cache=True, inline="always")
-def _gumbel_interior_select(tree, b, node, c_visit, c_scale, scratch):
-    # argmax pi'(a) - n(a) / (1 + N), scaled by the weights' sum to skip normalising pi'.
-    children_visits, boards = tree[5], tree[10]
-    s = _gumbel_weights(tree, b, node, c_visit, c_scale, scratch)
-    total = 0
+            out[b, a] = 0.0
     for a in range(boards.shape[2]):
-        total += children_visits[b, node, a]
-    visit_weight = s / (1.0 + total)
+        out[b, a] /= s
+
+
+@njit(cache=True, inline="always")
+def _gumbel_interior_select(tree, b, node, c_visit, c_scale, work_f, work_i):
+    """argmax pi'(a) - n(a) / (1 + N), scaled by the improved policy's unnormalised sum s.
+    An unvisited action scores its weight alone, so one pass finds the best of them while
+    summing s; the visited ones (work_i[b, :k], weights in work_f[b, :k]) are scored after."""
+    children_prior, children_visits, children_values, boards = tree[4], tree[5], tree[6], tree[10]
+    mixed, lo, hi, scale, total_n, k = _completed_q(tree, b, node, c_visit, c_scale, work_i)
+    unvisited_weight = math.exp((mixed - hi) * scale)
+    s, j = 0.0, 0
     best, best_a = -np.inf, -1
     for a in range(boards.shape[2]):
         if boards[b, node, a] == EMPTY:
-            score = scratch[a] - children_visits[b, node, a] * visit_weight
-            if score > best:
-                best, best_a = score, a
+            if j < k and work_i[b, j] == a:
+                w = children_prior[b, node, a] * math.exp((children_values[b, node, a] - hi) * scale)
+                work_f[b, j] = w
+                j += 1
+            else:
+                w = children_prior[b, node, a] * unvisited_weight
+                if w > best:
+                    best, best_a = w, a
+            s += w
+    visit_weight = s / (1.0 + total_n)
+    for i in range(k):
+        a = work_i[b, i]
+        score = work_f[b, i] - children_visits[b, node, a] * visit_weight
+        if score > best or (score == best and a < best_a):  # ties to the lowest action, as one pass would
+            best, best_a = score, a
     return best_a
 
 
 @njit(cache=True, inline="always")
-def _gumbel_root_choice(tree, b, gumbel_logits, considered_visit, c_visit, c_scale):
+def _gumbel_root_choice(tree, b, gumbel_logits, considered_visit, c_visit, c_scale, work_i):
     """argmax g + logits + sigma over the root actions with exactly `considered_visit` visits
     (sequential halving's candidates; the most visited ones for the final move).
     gumbel_logits[b] = the root's Gumbel draws + log prior."""
     children_visits, children_values, boards = tree[5], tree[6], tree[10]
-    mixed, lo, hi, scale, total_n = _completed_q(tree, b, 0, c_visit, c_scale)
+    mixed, lo, hi, scale, total_n, k = _completed_q(tree, b, 0, c_visit, c_scale, work_i)
     best, best_a = -np.inf, -1
+    if considered_visit > 0:  # candidates are visited: scan the visited list only
+        for i in range(k):
+            a = work_i[b, i]
+            if children_visits[b, 0, a] == considered_visit:
+                score = gumbel_logits[b, a] + (children_values[b, 0, a] - lo) * scale
+                if score > best:
+                    best, best_a = score, a
+        return best_a
     for a in range(boards.shape[2]):
-        nv = children_visits[b, 0, a]
-        if boards[b, 0, a] == EMPTY and nv == considered_visit:
-            q = children_values[b, 0, a] if nv > 0 else mixed
-            score = gumbel_logits[b, a] + (q - lo) * scale
+        if boards[b, 0, a] == EMPTY and children_visits[b, 0, a] == 0:
+            score = gumbel_logits[b, a] + (mixed - lo) * scale
             if score > best:
                 best, best_a = score, a
     return best_a
 
 
 @njit(cache=True, inline="always")
-def _select(tree, b, node, policy, params, gumbel_logits, considered, key, sim, depth, scratch):
+def _select(tree, b, node, policy, params, gumbel_logits, considered, key, sim, depth, work_f, work_i):
     c, paper_lambda, sample, c_visit, c_scale = params[0], params[1] > 0, params[2] > 0, params[3], params[4]
     if policy == _PUCT:
         return _puct_select(tree, b, node, c)
     if policy == _REGULARIZED:
-        return _regularized_select(tree, b, node, c, paper_lambda, sample, _uniform(key, b, sim, depth), scratch)
+        return _regularized_select(tree, b, node, c, paper_lambda, sample, _uniform(key, b, sim, depth), work_f, work_i)
     if node == 0:
-        return _gumbel_root_choice(tree, b, gumbel_logits, considered[b, sim], c_visit, c_scale)
-    return _gumbel_interior_select(tree, b, node, c_visit, c_scale, scratch)
+        return _gumbel_root_choice(tree, b, gumbel_logits, considered[b, sim], c_visit, c_scale, work_i)
+    return _gumbel_interior_select(tree, b, node, c_visit, c_scale, work_f, work_i)
 
 
 @njit(cache=True, inline="always")
@@ -357,6 +410,43 @@ def _observe_positions(board, to_play, n, obs):
     movers = to_play.reshape(to_play.shape[0], 1)
     for b in range(board.shape[0]):
         _write_observation(boards, movers, b, 0, n, obs, b)
+
+
+_FLOOD_MARK = 3  # a stone already reached by _joins_edges' flood fill (restored after)
+
+
+@njit(cache=True, inline="always")
+def _joins_edges(boards, b, node, n, cell, colour, work_i):
+    """hex.winning_move for the stone on `cell` of node's board, without its per-call
+    allocations (which serialise threads on the allocator): the flood fill queues cells in
+    work_i[b, A:] and marks reached stones in the board itself, restoring them before it
+    returns."""
+    num_a = n * n
+    queue = num_a  # work_i[b, num_a + i] is the i-th queued cell
+    work_i[b, queue] = cell
+    boards[b, node, cell] = _FLOOD_MARK
+    head, tail = 0, 1
+    touch_start, touch_end = False, False
+    while head < tail and not (touch_start and touch_end):
+        x = work_i[b, queue + head]
+        head += 1
+        r = x // n
+        c = x - r * n
+        coord = r if colour == BLACK else c
+        touch_start |= coord == 0
+        touch_end |= coord == n - 1
+        for k in range(6):
+            rr = r + NEIGHBOUR_DR[k]
+            cc = c + NEIGHBOUR_DC[k]
+            if 0 <= rr < n and 0 <= cc < n:
+                nb = rr * n + cc
+                if boards[b, node, nb] == colour:
+                    boards[b, node, nb] = _FLOOD_MARK
+                    work_i[b, queue + tail] = nb
+                    tail += 1
+    for i in range(tail):
+        boards[b, node, work_i[b, queue + i]] = colour
+    return touch_start and touch_end
 
 
 @njit(cache=True, inline="always")
@@ -389,11 +479,9 @@ def _init_roots(tree, board, root_to_play, n, obs, leaf, needs_eval):
         needs_eval[b] = True
 
 
-# Per-tree bodies are separate (not inlined) functions on purpose: numba's parfor dead-code pass,
-# run over a parallel=True function's inlined IR, loses stores to arrays unpacked from the tree
-# tuple (terminal flags vanished that way). Called functions are compiled outside that pass.
-@njit(cache=True)
-def _descend_one(tree, b, policy, params, gumbel_logits, considered, key, sim, n, obs, leaf, needs_eval, scratch):
+@njit(cache=True, inline="always")
+def _descend_tree(tree, b, policy, params, gumbel_logits, considered, key, sim, n, obs, leaf, needs_eval,
+                  work_f, work_i):
     """Descend tree b to a new leaf (or a terminal node already in the tree), expanding the new
     node and writing its observation into obs[b] when it needs the network."""
     (node_visits, node_values, raw_values, children_index, children_prior, children_visits,
@@ -403,45 +491,35 @@ def _descend_one(tree, b, policy, params, gumbel_logits, considered, key, sim, n
         if terminal[b, node]:
             leaf[b] = node
             needs_eval[b] = False
-            break
-        a = _select(tree, b, node, policy, params, gumbel_logits, considered, key, sim, depth, scratch)
+            return
+        a = _select(tree, b, node, policy, params, gumbel_logits, considered, key, sim, depth, work_f, work_i)
         child = children_index[b, node, a]
-        if child < 0:
-            child = node_count[b]
-            node_count[b] = child + 1
-            children_index[b, node, a] = child
-            _init_node(tree, b, child, node, a)
-            mover = to_play[b, node]
-            for x in range(boards.shape[2]):
-                boards[b, child, x] = boards[b, node, x]
-            boards[b, child, a] = mover
-            to_play[b, child] = WHITE if mover == BLACK else BLACK
-            if winning_move(boards[b, child], n, a, mover):
-                terminal[b, child] = True
-                raw_values[b, child] = -1.0  # the side to move there has lost
-                needs_eval[b] = False
-            else:
-                _write_observation(boards, to_play, b, child, n, obs, b)
-                needs_eval[b] = True
-            leaf[b] = child
-            break
-        node = child
-        depth += 1
+        if child >= 0:
+            node = child
+            depth += 1
+            continue
+        child = node_count[b]
+        node_count[b] = child + 1
+        children_index[b, node, a] = child
+        _init_node(tree, b, child, node, a)
+        mover = to_play[b, node]
+        for x in range(boards.shape[2]):
+            boards[b, child, x] = boards[b, node, x]
+        boards[b, child, a] = mover
+        to_play[b, child] = WHITE if mover == BLACK else BLACK
+        if _joins_edges(boards, b, child, n, a, mover, work_i):
+            terminal[b, child] = True
+            raw_values[b, child] = -1.0  # the side to move there has lost
+            needs_eval[b] = False
+        else:
+            _write_observation(boards, to_play, b, child, n, obs, b)
+            needs_eval[b] = True
+        leaf[b] = child
+        return
 
 
-@njit(cache=True, parallel=True)
-def _select_and_expand(tree, policy, params, gumbel_logits, considered, key, sim, n, obs, leaf, needs_eval,
-                       scratch, parallel):
-    if parallel:
-        for b in prange(leaf.shape[0]):
-            _descend_one(tree, b, policy, params, gumbel_logits, considered, key, sim, n, obs, leaf, needs_eval, scratch[b])
-    else:
-        for b in range(leaf.shape[0]):
-            _descend_one(tree, b, policy, params, gumbel_logits, considered, key, sim, n, obs, leaf, needs_eval, scratch[b])
-
-
-@njit(cache=True)
-def _backup_one(tree, b, leaf, needs_eval, log_probs, values, n):
+@njit(cache=True, inline="always")
+def _backup_tree(tree, b, leaf, needs_eval, probs, values, n):
     """Store the network's output at tree b's evaluated leaf (priors mapped from the mover's
     frame to the board frame) and back the leaf's value up to the root, negating at every ply."""
     (node_visits, node_values, raw_values, children_index, children_prior, children_visits,
@@ -454,7 +532,7 @@ def _backup_one(tree, b, leaf, needs_eval, log_probs, values, n):
             if boards[b, node, a] == EMPTY:
                 r = a // n
                 m = (a - r * n) * n + r if white else a
-                children_prior[b, node, a] = math.exp(log_probs[b, m])
+                children_prior[b, node, a] = probs[b, m]
             else:
                 children_prior[b, node, a] = 0.0
     v = raw_values[b, node]
@@ -471,18 +549,43 @@ def _backup_one(tree, b, leaf, needs_eval, log_probs, values, n):
         node = parent
 
 
+# The per-block body is a separate (not inlined) function on purpose: numba's parfor dead-code
+# pass, run over a parallel=True function's inlined IR, loses stores to arrays unpacked from the
+# tree tuple (terminal flags vanished that way). Called functions are compiled outside that pass.
+@njit(cache=True, _nrt=False)
+def _step_trees(tree, first, last, backup, descend, policy, params, gumbel_logits, considered, key, sim, n,
+                probs, values, obs, leaf, needs_eval, work_f, work_i):
+    """Trees first..last-1: back up the last evaluation (backup), then descend to the next leaf
+    (descend). One call per block of trees, so the arrays' reference counts are touched once
+    per block, not once per tree."""
+    for b in range(first, last):
+        if backup:
+            _backup_tree(tree, b, leaf, needs_eval, probs, values, n)
+        if descend:
+            _descend_tree(tree, b, policy, params, gumbel_logits, considered, key, sim, n, obs, leaf, needs_eval,
+                          work_f, work_i)
+
+
 @njit(cache=True, parallel=True)
-def _backup(tree, leaf, needs_eval, log_probs, values, n, parallel):
-    if parallel:
-        for b in prange(leaf.shape[0]):
-            _backup_one(tree, b, leaf, needs_eval, log_probs, values, n)
-    else:
-        for b in range(leaf.shape[0]):
-            _backup_one(tree, b, leaf, needs_eval, log_probs, values, n)
+def _step(tree, backup, descend, policy, params, gumbel_logits, considered, key, sim, n, probs, values, obs,
+          leaf, needs_eval, work_f, work_i, threads):
+    """One simulation step for all trees: back up the network's last outputs, then select and
+    expand the next leaves (one kernel call, and one thread hand-off, per step). Parallel: one
+    contiguous block of trees per thread (threads = numba's thread count, 1 for serial), so
+    threads share no cache lines but at the blocks' edges."""
+    batch = leaf.shape[0]
+    if threads > 1:
+        blocks = min(batch, threads)
+        for i in prange(blocks):
+            _step_trees(tree, i * batch // blocks, (i + 1) * batch // blocks, backup, descend, policy, params,
+                        gumbel_logits, considered, key, sim, n, probs, values, obs, leaf, needs_eval, work_f, work_i)
+    else:  # no thread launch at all: a serial call costs a few microseconds
+        _step_trees(tree, 0, batch, backup, descend, policy, params, gumbel_logits, considered, key, sim, n, probs,
+                    values, obs, leaf, needs_eval, work_f, work_i)
 
 
 @njit(cache=True)
-def _root_outputs(tree, policy, params, gumbel_logits, target, gumbel_action, scratch):
+def _root_outputs(tree, policy, params, gumbel_logits, target, gumbel_action, work_f, work_i):
     """Policy target per tree (visit distribution / pi_bar / improved policy) and, for gumbel,
     the sequential-halving winner."""
     children_prior, children_visits, boards = tree[4], tree[5], tree[10]
@@ -491,17 +594,17 @@ def _root_outputs(tree, policy, params, gumbel_logits, target, gumbel_action, sc
     for b in range(boards.shape[0]):
         gumbel_action[b] = -1
         if policy == _REGULARIZED:
-            _regularized_policy(tree, b, 0, c, paper_lambda, scratch[b])
+            _regularized_policy(tree, b, 0, c, paper_lambda, work_f, work_i)
             for a in range(num_a):
-                target[b, a] = scratch[b, a]
+                target[b, a] = work_f[b, a]
         elif policy == _GUMBEL:
             most = 0
             for a in range(num_a):
                 most = max(most, children_visits[b, 0, a])
-            gumbel_action[b] = _gumbel_root_choice(tree, b, gumbel_logits, most, c_visit, c_scale)
-            _gumbel_policy(tree, b, 0, c_visit, c_scale, scratch[b])
+            gumbel_action[b] = _gumbel_root_choice(tree, b, gumbel_logits, most, c_visit, c_scale, work_i)
+            _gumbel_policy(tree, b, 0, c_visit, c_scale, work_f, work_i)
             for a in range(num_a):
-                target[b, a] = scratch[b, a]
+                target[b, a] = work_f[b, a]
         else:
             total = 0
             for a in range(num_a):
@@ -557,12 +660,14 @@ class SearchTree:
         self.boards = np.zeros((capacity, nodes, a), np.int8)
         self.to_play = np.zeros((capacity, nodes), np.int8)
         self.node_count = np.zeros(capacity, np.int32)
-        # Work buffers: the network input (shared with a torch tensor), leaves, scratch rows.
+        # Work buffers: the network input (shared with a torch tensor), leaves, the kernels'
+        # per-tree work rows (see the numba kernels' section).
         self.obs = np.zeros((capacity, 2, n, n), np.float32)
         self.obs_tensor = torch.from_numpy(self.obs)
         self.leaf = np.zeros(capacity, np.int32)
         self.needs_eval = np.zeros(capacity, np.bool_)
-        self.scratch = np.zeros((capacity, a), np.float64)
+        self.work_f = np.zeros((capacity, 3 * a), np.float64)
+        self.work_i = np.zeros((capacity, 2 * a), np.int32)
 
     def fits(self, n: int, batch: int, nodes: int) -> bool:
         return self.n == n and self.capacity >= batch and self.nodes == nodes
@@ -593,10 +698,13 @@ class SearchResult:
 
 
 def evaluate(network, obs_tensor, device):
-    """One inference pass -> (log_probs, values) as numpy arrays on the CPU."""
+    """One inference pass -> (probs, values) as numpy arrays on the CPU, probs in the mover's
+    frame. The exp of the network's log-probabilities is taken here, by torch's vectorised exp
+    over the whole batch, rather than cell by cell in the tree kernels."""
     with torch.inference_mode():
         log_probs, values = network(obs_tensor.to(device, non_blocking=True))
-    return log_probs.float().cpu().numpy(), values.float().cpu().numpy()
+        probs = log_probs.exp()
+    return probs.float().cpu().numpy(), values.float().cpu().numpy()
 
 
 def _check_positions(board, to_play, n):
@@ -630,7 +738,9 @@ def search(network, board, to_play, config: SearchConfig, rng: np.random.Generat
         tree = SearchTree(n, batch, nodes)
     arrays = tree.arrays(batch)
     obs, obs_tensor = tree.obs[:batch], tree.obs_tensor[:batch]
-    leaf, needs_eval, scratch = tree.leaf[:batch], tree.needs_eval[:batch], tree.scratch[:batch]
+    leaf, needs_eval = tree.leaf[:batch], tree.needs_eval[:batch]
+    work_f, work_i = tree.work_f[:batch], tree.work_i[:batch]
+    threads = numba.get_num_threads() if parallel else 1
     policy = _POLICY_CODE[config.policy]
     params = np.array([config.c, config.lambda_form == "paper", config.descent == "sample",
                        config.c_visit, config.c_scale], dtype=np.float64)
@@ -642,9 +752,11 @@ def search(network, board, to_play, config: SearchConfig, rng: np.random.Generat
     t0 = time.perf_counter()
     _init_roots(arrays, board, to_play, n, obs, leaf, needs_eval)
     t1 = time.perf_counter()
-    log_probs, values = evaluate(network, obs_tensor, device)
+    probs, values = evaluate(network, obs_tensor, device)
     t2 = time.perf_counter()
-    _backup(arrays, leaf, needs_eval, log_probs, values, n, parallel)
+    # The roots' backup alone: their noise and Gumbel draws come before the first descent.
+    _step(arrays, True, False, policy, params, np.empty((0, 0)), np.empty((0, 0), np.int32), key, 0, n, probs, values,
+          obs, leaf, needs_eval, work_f, work_i, threads)
     legal = board == EMPTY
     root_prior = tree.children_prior[:batch, 0]
     if config.dirichlet_eps > 0:
@@ -662,23 +774,24 @@ def search(network, board, to_play, config: SearchConfig, rng: np.random.Generat
     tree_s += (t1 - t0) + (t3 - t2)
     net_s += t2 - t1
 
-    for sim in range(simulations):
+    # Step sim backs up step sim - 1's evaluation and descends; a last call backs up the last.
+    for sim in range(simulations + 1):
         t0 = time.perf_counter()
-        _select_and_expand(arrays, policy, params, gumbel_logits, considered, key, sim, n, obs, leaf, needs_eval, scratch,
-                           parallel)
-        t1 = time.perf_counter()
-        log_probs, values = evaluate(network, obs_tensor, device)
-        t2 = time.perf_counter()
-        _backup(arrays, leaf, needs_eval, log_probs, values, n, parallel)
+        _step(arrays, sim > 0, sim < simulations, policy, params, gumbel_logits, considered, key, sim, n, probs, values,
+              obs, leaf, needs_eval, work_f, work_i, threads)
+        if sim == simulations:
+            tree_s += time.perf_counter() - t0
+            break
         evaluations += int(np.count_nonzero(needs_eval))
-        t3 = time.perf_counter()
-        tree_s += (t1 - t0) + (t3 - t2)
-        net_s += t2 - t1
+        t1 = time.perf_counter()
+        probs, values = evaluate(network, obs_tensor, device)
+        tree_s += t1 - t0
+        net_s += time.perf_counter() - t1
 
     t0 = time.perf_counter()
     target = np.empty((batch, a), np.float32)
     gumbel_action = np.empty(batch, np.int64)
-    _root_outputs(arrays, policy, params, gumbel_logits, target, gumbel_action, scratch)
+    _root_outputs(arrays, policy, params, gumbel_logits, target, gumbel_action, work_f, work_i)
     visits = tree.children_visits[:batch, 0].copy()
     if config.policy == "gumbel":
         action = gumbel_action
@@ -747,7 +860,7 @@ class PolicyAgent:
         board, to_play = _check_positions(board, to_play, self.n)
         obs = np.empty((board.shape[0], 2, self.n, self.n), np.float32)
         _observe_positions(board, to_play, self.n, obs)
-        log_probs, _ = evaluate(self.network, torch.from_numpy(obs), self.device)
+        probs, _ = evaluate(self.network, torch.from_numpy(obs), self.device)
         cells = np.arange(self.n * self.n)[None, :]
-        prior = np.take_along_axis(np.exp(log_probs), board_to_mover(cells, to_play[:, None], self.n), axis=1)
+        prior = np.take_along_axis(probs, board_to_mover(cells, to_play[:, None], self.n), axis=1)
         return choose_actions(prior, board == EMPTY, self.greedy, self.temperature, rng)

@@ -58,8 +58,10 @@ class TrainConfig:
     device: str = "auto"
     learner_threads: int = 1
     max_samples: int | None = None   # the paper's sample cap: the run ends here even under budget
-    max_seconds: float | None = None  # stop early (a benchmark or a test), keeping snapshots
-    evaluate: bool = True            # measure against perfect play at snapshots (boards <= 5)
+    max_seconds: float | None = None  # stop this invocation after so long (a resumed run gets it anew)
+    evaluate: bool | None = None     # measure against perfect play at snapshots; None: where the
+                                     # solver's table is complete (3x3, 4x4), since early 5x5
+                                     # positions take the solver seconds each until cached
     eval_games: int = 64             # games as black against the perfect agent per snapshot
     stop_at_perfect: bool = False    # end the run at the first snapshot that plays perfectly
 
@@ -302,7 +304,8 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     # costs a few samples and no correctness (its samples were never counted).
     bar = _progress_bar(progress, config)
     writer = _tensorboard_writer(run, tensorboard)
-    started = time.perf_counter() - ledger.wall_s
+    session_start = time.perf_counter()
+    started = session_start - ledger.wall_s
     last, record = {}, {}
     capped = resume is not None and resume.get("capped", False)
     while snapshot_index < len(points) and not capped:
@@ -343,7 +346,7 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         if config.max_samples is not None and ledger.samples >= config.max_samples:
             capped = True
             break
-        if config.max_seconds is not None and ledger.wall_s > config.max_seconds:
+        if config.max_seconds is not None and time.perf_counter() - session_start > config.max_seconds:
             break
         if config.stop_at_perfect and record.get("perfect"):
             break
@@ -400,12 +403,14 @@ def _evaluate(network, config: TrainConfig) -> dict:
     """Measures against perfect play at snapshot time, where the board is solved: move
     accuracy, and losses as first player against the perfect agent (greedy search with the
     training node count). 'perfect' = accuracy >= 0.99 and no loss as first player."""
-    if not config.evaluate or config.board > 5:
+    from hexzero.solver import COMPLETE_SIZES, MAX_SOLVED_SIZE, PerfectAgent
+
+    wanted = config.board in COMPLETE_SIZES if config.evaluate is None else config.evaluate
+    if not wanted or config.board > MAX_SOLVED_SIZE:
         return {}
     from hexzero.arena import play_match
     from hexzero.mcts import SearchAgent, SearchConfig
     from hexzero.measures import move_accuracy
-    from hexzero.solver import PerfectAgent
 
     started = time.perf_counter()
     search = {**config.search, "greedy": True, "dirichlet_eps": 0.0}

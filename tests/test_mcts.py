@@ -152,6 +152,20 @@ def test_same_seed_same_search_and_seeds_matter():
         assert not np.array_equal(a.visits, c.visits)
 
 
+def test_threaded_search_matches_the_serial_search():
+    # The parallel step splits the trees into blocks, one per thread: no tree may be skipped,
+    # done twice or see another's work rows, so results match the serial path exactly.
+    board, to_play = random_positions(5, 9, 7)
+    network = make_network("mlp", 5, 8, 1).eval()
+    for policy in POLICIES:
+        config = SearchConfig(policy=policy, nodes=16)
+        serial = search(network, board, to_play, config, np.random.default_rng(3), parallel=False)
+        threaded = search(network, board, to_play, config, np.random.default_rng(3), parallel=True)
+        assert np.array_equal(serial.visits, threaded.visits) and np.array_equal(serial.action, threaded.action)
+        np.testing.assert_array_equal(serial.policy, threaded.policy)
+        np.testing.assert_array_equal(serial.value, threaded.value)
+
+
 def test_sequential_halving_table_matches_mctx():
     # Values from mctx's get_sequence_of_considered_visits(4, 10) and (1, 3).
     assert list(considered_visits_table(4, 10)[4]) == [0, 0, 0, 0, 1, 1, 2, 2, 3, 3]

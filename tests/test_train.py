@@ -110,7 +110,7 @@ def test_resume_after_kill_minus_9(tmp_path):
     assert len(before) >= 3, proc.stderr.read().decode()
     for rec in before:
         load_snapshot(rec["path"])  # every snapshot on disk is whole
-    result = subprocess.run(cmd[:-2] + ["--max-seconds", "1", "--out", str(out)], env=env,
+    result = subprocess.run(cmd[:-2] + ["--max-seconds", "4", "--out", str(out)], env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     after = list_snapshots(out)

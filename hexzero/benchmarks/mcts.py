@@ -7,10 +7,13 @@ search: the root's evaluation plus nodes - 1 descents), the median seconds in tr
 batch, the network alone (net_evals_per_s: positions evaluated per second, one forward pass
 of B). sims_per_s cannot exceed net_evals_per_s; their ratio is the search's overhead.
 cpu_s is the process CPU time per search (all threads): on cores shared with other work, wall
-times swing with the neighbours' load while cpu_s shows the search's own cost.
+times swing with the neighbours' load while cpu_s shows the search's own cost; load_avg is the
+machine's 1-minute load average when the grid point finished (above the core count, every
+figure of that point is inflated by other processes).
 """
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -95,5 +98,6 @@ def run(args) -> list[dict]:
                         "torch_threads": torch.get_num_threads(),
                         "parallel": args.parallel if args.parallel != "auto" else batch >= PARALLEL_MIN_BATCH,
                         "repeats": args.repeats,
+                        "load_avg": round(os.getloadavg()[0], 2),
                     })
     return records

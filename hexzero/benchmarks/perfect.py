@@ -35,7 +35,7 @@ def run(args) -> list[dict]:
             with tempfile.TemporaryDirectory() as out:
                 config = TrainConfig.for_mode(args.mode, board=n, seed=seed, workers=args.workers,
                                               snapshots=args.snapshots, max_seconds=args.max_seconds,
-                                              stop_at_perfect=True, **DEFAULTS.get(n, {}))
+                                              stop_at_perfect=True, evaluate=True, **DEFAULTS.get(n, {}))
                 summary = train(config, out, progress=False)
                 snaps = list_snapshots(out)
                 first = next((s for s in snaps if s.get("perfect")), None)
