@@ -10,6 +10,7 @@ rebuild them inside a Ray task on any node:
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -43,12 +44,11 @@ AGENT_KINDS = ("random", "perfect", "snapshot")
 
 
 def spec_name(spec: dict) -> str:
-    """A short stable name for an agent spec."""
-    kind = spec.get("kind")
-    if kind == "snapshot":
-        extra = f"@{spec.get('nodes', 64)}{spec.get('policy', '')[:1]}" if spec.get("nodes") is not None else ""
-        return f"{spec['path']}{extra}"
-    return f"{kind}-{spec.get('n')}"
+    """A short stable name for an agent spec: `random-5`, `perfect-5`, `RUN/snapshot-07@64`."""
+    if spec.get("kind") == "snapshot":
+        path = Path(spec["path"])
+        return f"{path.parent.parent.name}/{path.stem}@{spec.get('nodes', 'cfg')}"
+    return f"{spec.get('kind')}-{spec.get('n')}"
 
 
 def spec_key(spec: dict) -> str:

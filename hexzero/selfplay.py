@@ -14,7 +14,8 @@ import numba
 import numpy as np
 import torch
 
-from hexzero.hex import EMPTY, WHITE, HexGames, seed_kernels
+from hexzero.agents import RandomAgent
+from hexzero.hex import WHITE, HexGames, seed_kernels
 
 
 @dataclass
@@ -81,6 +82,7 @@ class SelfPlayWorker:
         # (say, white to move after a black blunder), so without them the network never learns
         # to punish mistakes. Opening moves are not searched and are not samples.
         self.max_opening = int(random_opening * n * n)
+        self.random_agent = RandomAgent(n)
         self.opening_left = self._draw_openings(envs)
 
     def _draw_openings(self, count: int) -> np.ndarray:
@@ -105,9 +107,7 @@ class SelfPlayWorker:
             actions = np.empty(self.envs, dtype=np.int64)
             opening = self.opening_left > 0
             if opening.any():
-                noise = self.rng.random((int(opening.sum()), n * n))
-                noise[games.board[opening] != EMPTY] = -1.0
-                actions[opening] = noise.argmax(axis=1)
+                actions[opening] = self.random_agent.act(games.board[opening], games.to_play[opening], self.rng)
                 self.opening_left[opening] -= 1
             searched = np.nonzero(~opening)[0]
             if searched.size:

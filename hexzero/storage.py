@@ -136,6 +136,7 @@ def list_snapshots(run_dir: str | os.PathLike) -> list[dict]:
 
 def load_snapshot_agent(spec: dict):
     """An agent from a snapshot spec: {"kind": "snapshot", "path", "nodes", "policy", ...}."""
+    from hexzero.agents import spec_name
     from hexzero.mcts import SearchAgent, SearchConfig
     from hexzero.network import network_from_config
 
@@ -148,10 +149,5 @@ def load_snapshot_agent(spec: dict):
     search.setdefault("greedy", True)
     search["dirichlet_eps"] = 0.0
     agent = SearchAgent(network, SearchConfig(**search))
-    agent.name = spec_label(spec)
+    agent.name = spec_name(spec)
     return agent
-
-
-def spec_label(spec: dict) -> str:
-    path = Path(spec["path"])
-    return f"{path.parent.parent.name}/{path.stem}@{spec.get('nodes', 'cfg')}"
