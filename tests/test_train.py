@@ -151,3 +151,16 @@ def test_sample_cap_ends_the_run_with_a_final_snapshot(tmp_path):
     # Finished is final: running again trains nothing more.
     again = train(config, tmp_path / "run", progress=False, use_ray=False)
     assert again["finished"] and list_snapshots(tmp_path / "run") == records
+
+
+def test_fast_mode_reaches_perfect_play_on_3x3(tmp_path):
+    """The project's definition (move accuracy >= 99% on the solver's positions, no loss as
+    first player against the perfect agent), reached by the default recipe in CI time."""
+    config = TrainConfig.for_mode("fast", board=3, width=16, depth=2, compute=3e9, compute_start=3e7,
+                                  snapshots=21, stop_at_perfect=True, evaluate=True, max_seconds=110)
+    started = time.perf_counter()
+    summary = train(config, tmp_path / "run", progress=False, use_ray=False)
+    assert summary.get("perfect"), f"not perfect: accuracy {summary.get('accuracy')}, " \
+                                   f"losses as black {summary.get('black_losses_vs_perfect')}"
+    assert summary["accuracy"] >= 0.99 and summary["black_losses_vs_perfect"] == 0
+    assert time.perf_counter() - started < 120
