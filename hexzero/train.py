@@ -278,7 +278,8 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     device = pick_device(config.device)
     learner = Learner(network, config, device, np.random.default_rng(config.seed + 7))
     ledger = ComputeLedger()
-    snapshot_index = 0
+    snapshot_index = 0  # snapshots taken so far (their file numbers)
+    point_index = 0     # the next point of the log-spaced compute grid
     if resume is not None:
         learner.network.load_state_dict(resume["network_state"])
         learner.optimizer.load_state_dict(resume["optimizer_state"])
@@ -287,6 +288,7 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         learner.rng.bit_generator.state = resume["learner_rng"]
         ledger = ComputeLedger(**resume["ledger"])
         snapshot_index = resume["snapshot_index"]
+        point_index = resume["point_index"]
     else:
         atomic_write_json(run.dir / "config.json", config.to_dict())
 
@@ -308,7 +310,7 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     started = session_start - ledger.wall_s
     last, record = {}, {}
     capped = resume is not None and resume.get("capped", False)
-    while snapshot_index < len(points) and not capped:
+    while point_index < len(points) and not capped:
         weights = learner.weights()
         futures = _submit(workers, weights, config.moves_per_round, use_ray)
         if learner.buffer is not None:  # train on the previous round while this one plays
@@ -326,16 +328,21 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         record = {"samples": ledger.samples, "games": ledger.games, "compute": spent,
                   "flops": ledger.flops(flops), **last}
         _update_bar(bar, record, points[-1])
-        if snapshot_index < len(points) and spent >= points[snapshot_index]:
-            metrics = _evaluate(learner.network, config)  # once, however many points were crossed
+        crossed = point_index < len(points) and spent >= points[point_index]
+        if crossed:
+            metrics = _evaluate(learner.network, config)
             ledger.eval_s += metrics.get("eval_s", 0.0)
             ledger.wall_s = time.perf_counter() - started
             record.update(metrics)
         record.update(wall_s=round(ledger.wall_s, 3), train_s=round(ledger.train_s, 3))
-        while snapshot_index < len(points) and spent >= points[snapshot_index]:
+        if crossed:
+            # One snapshot per round, however many grid points the round crossed (a round can
+            # cross several early on): two snapshots of the same weights would add nothing.
+            while point_index < len(points) and spent >= points[point_index]:
+                point_index += 1
             _save_snapshot(run, config, learner, net_cfg, ledger, snapshot_index, spent, flops, params, record)
             snapshot_index += 1
-            _save_resume_point(run, config, learner, ledger, snapshot_index)
+            _save_resume_point(run, config, learner, ledger, snapshot_index, point_index)
             if bar is not None:
                 bar.set_postfix_str(_postfix(record), refresh=True)
         append_jsonl(run.dir / "metrics.jsonl", record)
@@ -360,8 +367,8 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
             record.update(_evaluate(learner.network, config))
             _save_snapshot(run, config, learner, net_cfg, ledger, snapshot_index, spent, flops, params, record)
             snapshot_index += 1
-        _save_resume_point(run, config, learner, ledger, snapshot_index, capped=True)
-    finished = capped or snapshot_index >= len(points)
+        _save_resume_point(run, config, learner, ledger, snapshot_index, point_index, capped=True)
+    finished = capped or point_index >= len(points)
     summary = {"run": str(run.dir), "snapshots": snapshot_index, "finished": finished, "capped": capped,
                "params": params, "flops_per_forward": flops, **{k: v for k, v in record.items()}}
     atomic_write_json(run.dir / "summary.json", summary)
@@ -442,12 +449,13 @@ def _save_snapshot(run, config, learner, net_cfg, ledger, index, spent, flops, p
         **{k: record[k] for k in ("accuracy", "black_losses_vs_perfect", "perfect") if k in record}})
 
 
-def _save_resume_point(run, config, learner, ledger, snapshot_index, capped: bool = False) -> None:
+def _save_resume_point(run, config, learner, ledger, snapshot_index, point_index, capped: bool = False) -> None:
     atomic_save_torch(run.latest, {
         "format": "hexzero-resume", "version": 1, "train_config": config.to_dict(),
         "network_state": learner.network.state_dict(), "optimizer_state": learner.optimizer.state_dict(),
         "buffer": learner.buffer, "owed": learner.owed, "learner_rng": learner.rng.bit_generator.state,
-        "ledger": dataclasses.asdict(ledger), "snapshot_index": snapshot_index, "capped": capped})
+        "ledger": dataclasses.asdict(ledger), "snapshot_index": snapshot_index, "point_index": point_index,
+        "capped": capped})
 
 
 def _load_resume_point(run: Run, config: TrainConfig) -> dict | None:

@@ -164,3 +164,14 @@ def test_fast_mode_reaches_perfect_play_on_3x3(tmp_path):
                                    f"losses as black {summary.get('black_losses_vs_perfect')}"
     assert summary["accuracy"] >= 0.99 and summary["black_losses_vs_perfect"] == 0
     assert time.perf_counter() - started < 120
+
+
+def test_a_round_crossing_several_grid_points_takes_one_snapshot(tmp_path):
+    # The first round spends ~2e4 compute units, past the first several grid points from 1e2.
+    config = tiny_config(compute=3e5, compute_start=1e2, snapshots=12)
+    summary = train(config, tmp_path / "run", progress=False, use_ray=False)
+    records = list_snapshots(tmp_path / "run")
+    computes = [r["compute"] for r in records]
+    assert summary["finished"] and 1 < len(records) < 12
+    assert all(a < b for a, b in zip(computes, computes[1:])), "every snapshot at its own compute"
+    assert [r["index"] for r in records] == list(range(len(records)))
