@@ -146,7 +146,9 @@ def load_snapshot_agent(spec: dict):
     network.eval()
     search = dict(data["train_config"].get("search", {}))
     search.update({k: spec[k] for k in ("nodes", "policy", "greedy", "seed") if k in spec})
-    search.setdefault("greedy", True)
+    # No exploration noise; moves sampled from the search policy unless the spec says greedy
+    # (sampled play gives a tournament distinct games to learn from).
+    search.setdefault("greedy", False)
     search["dirichlet_eps"] = 0.0
     agent = SearchAgent(network, SearchConfig(**search))
     agent.name = spec_name(spec)
