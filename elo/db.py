@@ -1,10 +1,11 @@
 """The tournament database (SQLite): agents, game results per batch, and the latest ratings.
 
-Results are written one batch per transaction as each batch finishes, keyed by (batch_id,
-black, white), so a batch is counted once however many times it is played (a resumed or a
-concurrent tournament replays at most the batches that were in flight). WAL mode, a long
-busy_timeout and `BEGIN IMMEDIATE` transactions let several processes write at once without
-losing anything.
+Results are written one row per batch, in its own transaction, as each batch finishes; the
+batch id is UNIQUE, so a batch is counted once however many times it is played (a resumed or a
+concurrent tournament replays at most the batches that were in flight). A row holds agent A's
+wins and games as black and as white against agent B (`MatchResult.counts()`). WAL mode, a
+long busy_timeout and `BEGIN IMMEDIATE` transactions let several processes write at once
+without losing anything.
 """
 from __future__ import annotations
 
@@ -24,18 +25,25 @@ CREATE TABLE IF NOT EXISTS agents (
     kind TEXT NOT NULL,
     spec TEXT NOT NULL UNIQUE,          -- canonical JSON (hexzero.agents.spec_key)
     run TEXT,
-    compute REAL,
-    snapshot_index INTEGER
+    snapshot_index INTEGER,
+    compute REAL,                       -- training compute (the paper's units)
+    flops REAL,                         -- training FLOPs
+    params INTEGER,                     -- network parameters
+    nodes INTEGER                       -- test-time search nodes per move
 );
 CREATE TABLE IF NOT EXISTS results (
-    batch_id TEXT NOT NULL,
-    black INTEGER NOT NULL REFERENCES agents(id),
-    white INTEGER NOT NULL REFERENCES agents(id),
-    black_wins INTEGER NOT NULL,
-    games INTEGER NOT NULL,
+    batch_id TEXT NOT NULL UNIQUE,
+    agent_a INTEGER NOT NULL REFERENCES agents(id),
+    agent_b INTEGER NOT NULL REFERENCES agents(id),
+    a_wins_as_black INTEGER NOT NULL,
+    a_games_as_black INTEGER NOT NULL,
+    a_wins_as_white INTEGER NOT NULL,
+    a_games_as_white INTEGER NOT NULL,
     seed INTEGER,
     recorded_at REAL NOT NULL,
-    PRIMARY KEY (batch_id, black, white)
+    CHECK (agent_a != agent_b),
+    CHECK (0 <= a_wins_as_black AND a_wins_as_black <= a_games_as_black),
+    CHECK (0 <= a_wins_as_white AND a_wins_as_white <= a_games_as_white)
 );
 CREATE TABLE IF NOT EXISTS ratings (
     agent_id INTEGER PRIMARY KEY REFERENCES agents(id),
@@ -59,12 +67,15 @@ class AgentRow:
     kind: str
     spec: dict
     run: str | None
-    compute: float | None
     snapshot_index: int | None
+    compute: float | None
+    flops: float | None = None
+    params: int | None = None
+    nodes: int | None = None
 
 
-def _spec_key(spec: dict) -> str:
-    return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+COUNT_KEYS = ("a_wins_as_black", "a_games_as_black", "a_wins_as_white", "a_games_as_white")
+AGENT_COLUMNS = "id, name, board, kind, spec, run, snapshot_index, compute, flops, params, nodes"
 
 
 class TournamentDB:
@@ -77,6 +88,10 @@ class TournamentDB:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")
         self.conn.execute("PRAGMA foreign_keys = ON")
+        old = [r[1] for r in self.conn.execute("PRAGMA table_info(results)")]
+        if old and "agent_a" not in old:
+            raise ValueError(f"{self.path} holds results in an older layout (one row per colour order); "
+                             "rate into a new database")
         with self.transaction():
             for statement in SCHEMA.split(";"):
                 if statement.strip():
@@ -97,15 +112,17 @@ class TournamentDB:
     # ------------------------------------------------------------------ agents
 
     def add_agent(self, spec: dict, board: int, name: str | None = None, run: str | None = None,
-                  compute: float | None = None, snapshot_index: int | None = None) -> int:
-        """Register an agent (idempotent for the same spec) and return its id."""
-        from hexzero.agents import spec_name
+                  compute: float | None = None, snapshot_index: int | None = None, flops: float | None = None,
+                  params: int | None = None) -> int:
+        """Register an agent (idempotent for the same spec) and return its id. Its test-time
+        nodes are the spec's `nodes`."""
+        from hexzero.agents import spec_key, spec_name
 
         if not isinstance(spec, dict) or "kind" not in spec:
             raise ValueError(f"agent spec must be a dict with a 'kind', got {spec!r}")
         if "n" in spec and spec["n"] != board:
             raise ValueError(f"agent spec {spec} plays {spec['n']}x{spec['n']}, not board {board}")
-        key = _spec_key(spec)
+        key = spec_key(spec)
         name = name or spec_name(spec)
         with self.transaction():
             row = self.conn.execute("SELECT id, board, name FROM agents WHERE spec = ?", (key,)).fetchone()
@@ -117,15 +134,15 @@ class TournamentDB:
             if clash is not None:
                 raise ValueError(f"agent name {name!r} is already taken by another spec {clash[0]}")
             cur = self.conn.execute(
-                "INSERT INTO agents (name, board, kind, spec, run, compute, snapshot_index) VALUES (?,?,?,?,?,?,?)",
-                (name, int(board), spec["kind"], key, run, compute, snapshot_index))
+                f"INSERT INTO agents ({AGENT_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (name, int(board), spec["kind"], key, run, snapshot_index, compute, flops, params, spec.get("nodes")))
             return int(cur.lastrowid)
 
     def agents(self, board: int | None = None) -> list[AgentRow]:
-        query, args = "SELECT id, name, board, kind, spec, run, compute, snapshot_index FROM agents", ()
+        query, args = f"SELECT {AGENT_COLUMNS} FROM agents", ()
         if board is not None:
             query, args = query + " WHERE board = ?", (board,)
-        return [AgentRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7])
+        return [AgentRow(r[0], r[1], r[2], r[3], json.loads(r[4]), *r[5:])
                 for r in self.conn.execute(query + " ORDER BY id", args)]
 
     def agent(self, who: int | str) -> AgentRow:
@@ -138,33 +155,38 @@ class TournamentDB:
     # ------------------------------------------------------------------ results
 
     def record_batch(self, batch_id: str, a: int, b: int, counts: dict, seed: int | None = None) -> bool:
-        """Record a finished batch of A (id a) against B (id b) from `MatchResult.counts()`:
-        one row per colour order, in one transaction. False when the batch was already there."""
-        rows = [(a, b, counts["a_wins_as_black"], counts["a_games_as_black"]),
-                (b, a, counts["a_games_as_white"] - counts["a_wins_as_white"], counts["a_games_as_white"])]
-        now = time.time()
+        """Record a finished batch of A (id a) against B (id b) from `MatchResult.counts()`, in
+        one transaction. False when the batch was already there (for the same two agents; a
+        batch id recorded for another pair is a ValueError)."""
+        if a == b:
+            raise ValueError(f"batch {batch_id}: an agent cannot play itself (agent {a})")
+        values = [int(counts[k]) for k in COUNT_KEYS]
         with self.transaction():
-            added = 0
-            for black, white, wins, games in rows:
-                if games:
-                    cur = self.conn.execute(
-                        "INSERT OR IGNORE INTO results (batch_id, black, white, black_wins, games, seed, recorded_at) "
-                        "VALUES (?,?,?,?,?,?,?)", (batch_id, black, white, wins, games, seed, now))
-                    added += cur.rowcount
-        return added > 0
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO results (batch_id, agent_a, agent_b, a_wins_as_black, a_games_as_black, "
+                "a_wins_as_white, a_games_as_white, seed, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (batch_id, a, b, *values, seed, time.time()))
+            if cur.rowcount == 0:
+                pair = self.conn.execute("SELECT agent_a, agent_b FROM results WHERE batch_id = ?", (batch_id,)).fetchone()
+                if tuple(pair) != (a, b):
+                    raise ValueError(f"batch {batch_id} is recorded for agents {tuple(pair)}, not ({a}, {b})")
+        return cur.rowcount > 0
 
     def games(self, agent_ids: list[int]) -> tuple[Games, set[str]]:
-        """Results among `agent_ids` (rows index into that list) and the ids of their batches."""
+        """Results among `agent_ids` (rows index into that list), one Games row per colour
+        order, and the ids of their batches."""
         index = {int(a): k for k, a in enumerate(agent_ids)}
-        rows = [r for r in self.conn.execute("SELECT batch_id, black, white, black_wins, games FROM results")
+        rows = [r for r in self.conn.execute(f"SELECT batch_id, agent_a, agent_b, {', '.join(COUNT_KEYS)} FROM results")
                 if r[1] in index and r[2] in index]
-        games = Games.from_rows((index[r[1]], index[r[2]], r[3], r[4]) for r in rows)
+        games = Games.from_rows(row for _, a, b, wb, gb, ww, gw in rows
+                                for row in ((index[a], index[b], wb, gb), (index[b], index[a], gw - ww, gw)))
         return games, {r[0] for r in rows}
 
     def result_count(self) -> tuple[int, int]:
-        """(rows, games) in the results table."""
-        rows, games = self.conn.execute("SELECT COUNT(*), COALESCE(SUM(games), 0) FROM results").fetchone()
-        return int(rows), int(games)
+        """(batches, games) in the results table."""
+        batches, games = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(a_games_as_black + a_games_as_white), 0) FROM results").fetchone()
+        return int(batches), int(games)
 
     # ------------------------------------------------------------------ ratings
 

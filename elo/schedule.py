@@ -10,11 +10,14 @@ same seeds): a batch is recorded once however often it is played.
 Agents are pool indices 0..n-1 here; `ids` (stable agent ids, e.g. database keys) name them
 in batch ids. A batch of `games` games is played half with each agent as black.
 
-Stop rules: `target_width` (Elo, the full width of every agent's interval relative to the
-anchor) ends a scheme once met; the fixed schemes check it after each complete round.
+Stop rules, for every scheme: `target_width` (Elo, the full width of every agent's 95%
+interval relative to the anchor) ends a scheme once met (the fixed schemes check it after each
+complete round), and `max_games` (games recorded among the pool) caps it: the last wave is cut
+to the batches that fit.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -42,15 +45,21 @@ def target_met(ratings: Ratings, target_width: float | None) -> bool:
 
 
 class Scheduler:
-    """Base: holds the pool's ids and the batch size."""
+    """Base: holds the pool's ids, the batch size and the stop rules; subclasses `propose` the
+    next wave and `next_batches` applies the games budget to it."""
 
-    def __init__(self, ids: list, games: int):
+    def __init__(self, ids: list, games: int, target_width: float | None = None, max_games: int | None = None):
         if len(ids) < 2:
             raise ValueError(f"a tournament needs at least 2 agents, got {len(ids)}")
         if len(set(ids)) != len(ids):
             raise ValueError("agent ids in a pool must be unique")
+        if target_width is not None and not target_width > 0:
+            raise ValueError(f"target width must be positive (Elo), got {target_width}")
+        if max_games is not None and max_games < 1:
+            raise ValueError(f"max games must be at least 1, got {max_games}")
         self.ids = list(ids)
         self.games = _check_games(games)
+        self.target_width, self.max_games = target_width, max_games
 
     def batch(self, a: int, b: int, tag: str) -> Batch:
         return Batch(a, b, self.games, f"{tag}:{self.ids[a]}:{self.ids[b]}")
@@ -64,17 +73,25 @@ class Scheduler:
         return self.missing([self.batch(k, k + 1, "chain") for k in range(len(self.ids) - 1)], played)
 
     def next_batches(self, ratings: Ratings, played: set) -> list[Batch]:
+        """The batches to play now ([] = stop), given the fit so far and the recorded batch ids."""
+        if self.max_games is None:
+            return self.propose(ratings, played)
+        room = self.max_games - int(ratings.games.sum()) // 2   # each game counts for both its agents
+        return self.propose(ratings, played)[:max(0, math.ceil(room / self.games))]
+
+    def propose(self, ratings: Ratings, played: set) -> list[Batch]:
         raise NotImplementedError
 
 
 class RoundRobin(Scheduler):
     """Every pair, round after round, until `target_width` is met or `rounds` are done."""
 
-    def __init__(self, ids, games: int = 16, rounds: int = 1, target_width: float | None = None):
-        super().__init__(ids, games)
-        self.rounds, self.target_width = rounds, target_width
+    def __init__(self, ids, games: int = 16, rounds: int = 1, target_width: float | None = None,
+                 max_games: int | None = None):
+        super().__init__(ids, games, target_width, max_games)
+        self.rounds = rounds
 
-    def next_batches(self, ratings, played):
+    def propose(self, ratings, played):
         n = len(self.ids)
         for r in range(self.rounds):
             todo = self.missing([self.batch(i, j, f"rr{r}") for i in range(n) for j in range(i + 1, n)], played)
@@ -89,11 +106,12 @@ class VersusTop(Scheduler):
     """The paper's second scheme: every agent plays the top agent (the perfect agent where one
     is in the pool, else the current strongest), after a chain round that links the pool."""
 
-    def __init__(self, ids, games: int = 16, rounds: int = 1, target_width: float | None = None, perfect: int | None = None):
-        super().__init__(ids, games)
-        self.rounds, self.target_width, self.perfect = rounds, target_width, perfect
+    def __init__(self, ids, games: int = 16, rounds: int = 1, target_width: float | None = None,
+                 max_games: int | None = None, perfect: int | None = None):
+        super().__init__(ids, games, target_width, max_games)
+        self.rounds, self.perfect = rounds, perfect
 
-    def next_batches(self, ratings, played):
+    def propose(self, ratings, played):
         if self.perfect is None:
             todo = self.chain(played)
             if todo:
@@ -123,10 +141,9 @@ class Adaptive(Scheduler):
 
     def __init__(self, ids, games: int = 16, target_width: float | None = None, pairs_per_wave: int | None = None,
                  max_games: int | None = None):
-        super().__init__(ids, games)
+        super().__init__(ids, games, target_width, max_games)
         if target_width is None and max_games is None:
             raise ValueError("the adaptive scheme needs a stop rule: target_width or max_games")
-        self.target_width, self.max_games = target_width, max_games
         self.pairs_per_wave = pairs_per_wave or max(1, len(ids) // 2)
 
     def pair_scores(self, ratings: Ratings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,13 +163,11 @@ class Adaptive(Scheduler):
         w = self.games * p * (1.0 - p)
         return i, j, w * u_m_u / (1.0 + w * u_c_u)
 
-    def next_batches(self, ratings, played):
+    def propose(self, ratings, played):
         todo = self.chain(played)
         if todo:
             return todo
         if target_met(ratings, self.target_width):
-            return []
-        if self.max_games is not None and ratings.games.sum() // 2 >= self.max_games:
             return []
         i, j, score = self.pair_scores(ratings)
         # how many adaptive batches each pair already has: the next id continues the count

@@ -78,9 +78,10 @@ def make_scheduler(scheme: str, rows: list[AgentRow], games: int, rounds: int, t
                    max_games: int | None, pairs_per_wave: int | None = None) -> Scheduler:
     ids = [r.id for r in rows]
     if scheme == "round-robin":
-        return RoundRobin(ids, games, rounds=rounds, target_width=target_width)
+        return RoundRobin(ids, games, rounds=rounds, target_width=target_width, max_games=max_games)
     if scheme == "top":
-        return VersusTop(ids, games, rounds=rounds, target_width=target_width, perfect=perfect_index(rows))
+        return VersusTop(ids, games, rounds=rounds, target_width=target_width, max_games=max_games,
+                         perfect=perfect_index(rows))
     if scheme == "adaptive":
         return Adaptive(ids, games, target_width=target_width, max_games=max_games, pairs_per_wave=pairs_per_wave)
     raise ValueError(f"unknown scheme {scheme!r}: expected one of {', '.join(SCHEMES)}")
@@ -106,8 +107,12 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
                    ray_address: str | None = None, colours: str = "average") -> TournamentReport:
     """Play a tournament among `agents` (ids or names in `db`) until the scheme stops.
 
-    progress: a tqdm-like object (update(n), set_postfix_str) or None; colours: how ratings
-    treat the first-move advantage (elo.ratings.fit_ratings)."""
+    Stop rules (elo.schedule): the scheme's own end, `target_width` (Elo, every agent's 95%
+    interval) and `max_games` (games recorded among the pool, this call's and earlier ones).
+    Batch seeds are functions of (seed, batch id), so a resumed tournament plays the games it
+    would have played. progress: a tqdm-like object (update(n), set_postfix_str) counting the
+    pool's recorded games, or None; colours: how ratings treat the first-move advantage
+    (elo.ratings.fit_ratings)."""
     rows = [db.agent(a) for a in agents]
     check_pool(rows)
     if len({r.id for r in rows}) != len(rows):
@@ -118,21 +123,25 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
     start = time.perf_counter()
     played_games = played_batches = 0
     game_seconds = 0.0
+    ratings, played = fit_pool(db, rows, colours)
+    if progress is not None:
+        progress.update(int(ratings.games.sum()) // 2)    # resumed: what is already recorded
     while True:
-        ratings, played = fit_pool(db, rows, colours)
+        db.save_ratings(ratings, [r.id for r in rows])   # readers see every refit
         if progress is not None:
             progress.set_postfix_str(f"max width {ratings.max_width():.0f} Elo")
         batches = scheduler.next_batches(ratings, played)
         if not batches:
             break
         pending = {}
-        queue = list(batches)
-        while queue or pending:
-            while queue and len(pending) < max_in_flight:
-                b = queue.pop(0)
+        queue = iter(batches)
+        while True:
+            while len(pending) < max_in_flight and (b := next(queue, None)) is not None:
                 s = batch_seed(seed, b.batch_id)
                 ref = remote_play.remote(rows[b.a].spec, rows[b.b].spec, b.games, s)
                 pending[ref] = (b, s)
+            if not pending:
+                break
             done, _ = ray.wait(list(pending), num_returns=1)
             b, s = pending.pop(done[0])
             counts = ray.get(done[0])
@@ -140,7 +149,7 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
                 played_games += b.games
                 played_batches += 1
                 game_seconds += counts["seconds"]
-            if progress is not None:
-                progress.update(b.games)
-    db.save_ratings(ratings, [r.id for r in rows])
+                if progress is not None:
+                    progress.update(b.games)
+        ratings, played = fit_pool(db, rows, colours)
     return TournamentReport(ratings, played_games, played_batches, time.perf_counter() - start, game_seconds)

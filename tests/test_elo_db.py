@@ -21,9 +21,10 @@ def test_agents_are_registered_once_and_checked(tmp_path):
     a = db.add_agent({"kind": "random", "n": 5}, 5)
     assert db.add_agent({"n": 5, "kind": "random"}, 5) == a   # same spec, key order aside
     b = db.add_agent({"kind": "snapshot", "path": "runs/x/snapshots/snapshot-03.pt", "nodes": 64}, 5,
-                     name="x/03", run="x", compute=1e12, snapshot_index=3)
+                     name="x/03", run="x", compute=1e12, snapshot_index=3, flops=2e13, params=1234)
     row = db.agent("x/03")
-    assert (row.id, row.run, row.compute, row.snapshot_index, row.spec["nodes"]) == (b, "x", 1e12, 3, 64)
+    assert (row.id, row.run, row.compute, row.snapshot_index, row.flops, row.params, row.nodes) == (
+        b, "x", 1e12, 3, 2e13, 1234, 64)
     assert [r.id for r in db.agents(board=5)] == [a, b] and db.agents(board=7) == []
     with pytest.raises(ValueError, match="unknown agent 'nobody'"):
         db.agent("nobody")
@@ -41,7 +42,11 @@ def test_a_batch_is_recorded_once_per_colour_order(tmp_path):
     games, played = db.games([b, a])   # rows index into the list given
     assert played == {"rr0:1:2"}
     assert sorted(zip(games.black, games.white, games.black_wins, games.games)) == [(0, 1, 3, 4), (1, 0, 3, 4)]
-    assert db.result_count() == (2, 8)
+    assert db.result_count() == (1, 8)
+    with pytest.raises(ValueError, match="recorded for agents"):
+        db.record_batch("rr0:1:2", b, a, COUNTS)
+    with pytest.raises(ValueError, match="itself"):
+        db.record_batch("x", a, a, COUNTS)
 
 
 def test_ratings_are_saved_with_their_anchor(tmp_path):
@@ -88,7 +93,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     ids = [r.id for r in db.agents()]
     _, played = db.games(ids)
     assert played == {f"{w}:{k}" for w in ("p", "q", "shared") for k in range(150)}
-    assert db.result_count() == (2 * 450, 4 * 450)
+    assert db.result_count() == (450, 4 * 450)
     # the writers really overlapped in time
     span = {w: db.conn.execute("SELECT MIN(recorded_at), MAX(recorded_at) FROM results WHERE batch_id LIKE ?",
                                (f"{w}:%",)).fetchone() for w in ("p", "q")}

@@ -57,6 +57,23 @@ def test_duplicate_agent_does_not_move_the_others():
     assert abs(after.elo[8] - after.elo[3]) < after.sd[8] * 3
 
 
+def test_the_prior_does_not_compress_a_long_chain():
+    # 300 snapshots over 2,000 Elo, each playing its 4 nearest: the spread is known only through
+    # the chain, where a per-agent prior pulls hardest; its pull must stay small next to the
+    # intervals (a 100x weaker prior is the reference)
+    rng = np.random.default_rng(4)
+    n = 300
+    true = np.linspace(0.0, -2000.0, n)
+    a = np.repeat(np.arange(n), 4)
+    b = a + np.tile(np.arange(1, 5), n)
+    games = play_both_colours(true, a[b < n], b[b < n], 16, rng)
+    names = [f"c{k}" for k in range(n)]
+    fit = fit_ratings(names, games, anchor=0)
+    flat = fit_ratings(names, games, anchor=0, prior_sd=100 * 10_000.0)
+    assert np.abs(fit.elo - flat.elo).max() < 0.25 * fit.sd[-1]
+    assert abs(fit.elo[-1] - true[-1]) < 2.5 * fit.sd[-1]
+
+
 def test_unbeaten_agent_has_a_finite_rating_and_is_the_anchor():
     # agent 0 wins every game against 1 and 2; 1 and 2 split theirs
     games = Games.from_rows([(0, 1, 10, 10), (1, 0, 0, 10), (0, 2, 10, 10), (2, 0, 0, 10),

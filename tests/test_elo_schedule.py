@@ -67,6 +67,15 @@ def test_adaptive_stops_at_max_games():
     assert 200 <= g < 200 + 8 * 3
 
 
+def test_games_budget_cuts_every_scheme():
+    # 6 agents, 15 round-robin pairs of 8 games: a budget of 60 games is 8 batches (the last
+    # one partly over), then nothing
+    for scheduler in (RoundRobin(list(range(6)), 8, rounds=3, max_games=60),
+                      VersusTop(list(range(6)), 8, rounds=3, max_games=60, perfect=0)):
+        ratings, g, waves = run_simulated(scheduler, TRUE12[:6], np.random.default_rng(0), perfect=0)
+        assert g == 64, type(scheduler).__name__
+
+
 def test_bad_schedules_are_named():
     with pytest.raises(ValueError, match="at least 2 agents"):
         RoundRobin([1], games=8)
@@ -76,3 +85,7 @@ def test_bad_schedules_are_named():
         Adaptive([1, 2], games=8)
     with pytest.raises(ValueError, match="unique"):
         RoundRobin([1, 1], games=8)
+    with pytest.raises(ValueError, match="target width must be positive"):
+        RoundRobin([1, 2], games=8, target_width=0)
+    with pytest.raises(ValueError, match="max games"):
+        VersusTop([1, 2], games=8, max_games=0)

@@ -79,7 +79,7 @@ def test_killed_tournament_resumes_without_losing_or_repeating_games(tmp_path, r
     while time.time() < deadline and proc.poll() is None:
         if path.exists():
             with TournamentDB(path) as db:
-                recorded = db.result_count()[0] // 2
+                recorded = db.result_count()[0]
             if recorded >= 10:
                 break
         time.sleep(0.05)
@@ -87,16 +87,16 @@ def test_killed_tournament_resumes_without_losing_or_repeating_games(tmp_path, r
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     with TournamentDB(path) as db:
-        before = db.conn.execute("SELECT batch_id, black, black_wins, recorded_at FROM results").fetchall()
-    assert 10 <= len(before) // 2 < expected_batches
+        before = db.conn.execute("SELECT batch_id, agent_a, a_wins_as_black, recorded_at FROM results").fetchall()
+    assert 10 <= len(before) < expected_batches
     # restart to the end
     done = subprocess.run([sys.executable, "-c", DRIVER, str(path), address], env=env, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     with TournamentDB(path) as db:
-        after = db.conn.execute("SELECT batch_id, black, black_wins, recorded_at FROM results").fetchall()
+        after = db.conn.execute("SELECT batch_id, agent_a, a_wins_as_black, recorded_at FROM results").fetchall()
         ids = [r.id for r in db.agents()]
         games, played = db.games(ids)
-    assert len(played) == expected_batches and len(after) == 2 * expected_batches
+    assert len(played) == expected_batches and len(after) == expected_batches
     assert games.total() == expected_batches * 4          # none lost, none twice
     assert set(before) <= set(after)                      # finished batches were not replayed
 
@@ -109,10 +109,48 @@ def test_tournament_and_ratings_commands(tmp_path, ray_local, capsys):
     assert cli_main(["tournament", str(runs), "--board", "6", "--db", str(db), "--scheme", "round-robin"]) == 2
     assert "empty pool: no 6x6 snapshots" in capsys.readouterr().err
     assert cli_main(["tournament", str(runs), "--board", "3", "--db", str(db), "--scheme", "round-robin",
-                     "--games", "8"]) == 0
+                     "--games-per-batch", "8"]) == 0
     out = capsys.readouterr().out
     assert "anchor: perfect-3 at 0 Elo (perfect)" in out and "random-3" in out
     plot = tmp_path / "elo.png"
     assert cli_main(["ratings", "--db", str(db), "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     assert "3x3: 2 agents" in out and "perfect-3" in out and plot.stat().st_size > 1000
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """A folder with one real 3x3 training run of three snapshots (a few seconds)."""
+    from hexzero.train import TrainConfig, train
+
+    runs = tmp_path_factory.mktemp("runs")
+    config = TrainConfig.for_mode("fast", board=3, width=4, depth=1, compute=3e6, compute_start=3e5, snapshots=3,
+                                  envs=16, search={"nodes": 4})
+    train(config, runs / "tiny", progress=False, use_ray=False)
+    return runs
+
+
+def test_adaptive_tournament_of_real_snapshots_through_the_commands(tiny_runs, tmp_path, ray_local, capsys):
+    db_path = tmp_path / "t.sqlite"
+    args = ["tournament", str(tiny_runs), "--board", "3", "--db", str(db_path), "--scheme", "adaptive",
+            "--games-per-batch", "8", "--nodes", "4", "--target-width", "150", "--max-games", "480", "--seed", "3"]
+    assert cli_main(args) == 0
+    out = capsys.readouterr().out
+    assert "anchor: perfect-3 at 0 Elo (perfect)" in out and "tiny/02@4" in out
+    with TournamentDB(db_path) as db:
+        rows = {r.name: r for r in db.agents(3)}
+        assert set(rows) == {"random-3", "tiny/00@4", "tiny/01@4", "tiny/02@4", "perfect-3"}
+        snap = rows["tiny/02@4"]
+        assert (snap.run, snap.snapshot_index, snap.nodes, snap.params) == ("tiny", 2, 4, 146)
+        assert snap.compute > 1e6 and snap.flops > snap.compute
+        batches, games = db.result_count()
+        assert 5 <= batches and games == 8 * batches and games < 480 + 8
+        keys = [k for (k,) in db.conn.execute("SELECT batch_id FROM results")]
+        assert len(keys) == len(set(keys))
+    # the same command again finds the stop rule met: no game is played twice
+    assert cli_main(args) == 0
+    assert "played 0 games" in capsys.readouterr().out
+    plot = tmp_path / "elo.png"
+    assert cli_main(["ratings", "--db", str(db_path), "--board", "3", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "anchor: perfect-3" in out and "tiny" in out and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 HELP = "play a resumable tournament among the snapshots of a folder of runs (one board size) and print their Elo"
 SOLVABLE = 5  # the largest board the perfect agent solves
+GAMES_PER_AGENT = 1000  # the default games budget, per agent in the pool
 
 
 def add_arguments(p):
@@ -17,11 +18,14 @@ def add_arguments(p):
     p.add_argument("--scheme", choices=SCHEMES, default="adaptive",
                    help="adaptive (default): batches where they shrink the intervals most; round-robin; "
                         "top: everyone against the top agent")
-    p.add_argument("--games", type=int, default=16, help="games per batch, half with each colour (default 16)")
+    p.add_argument("--games-per-batch", type=int, default=32,
+                   help="games per batch (one Ray task), half with each colour (default 32)")
     p.add_argument("--rounds", type=int, default=1, help="rounds of the round-robin/top schemes (default 1)")
-    p.add_argument("--target-width", type=float, default=None,
-                   help="stop once every 95%% interval is at most this wide, in Elo (adaptive default 100)")
-    p.add_argument("--max-games", type=int, default=None, help="stop the adaptive scheme after this many games")
+    p.add_argument("--target-width", type=float, default=100.0,
+                   help="stop once every agent's 95%% interval is at most this wide, in Elo (default 100)")
+    p.add_argument("--max-games", type=int, default=None,
+                   help=f"stop after this many games in the pool (default {GAMES_PER_AGENT} per agent: a pool "
+                        "the target cannot be reached in, e.g. perfect against random alone, still ends)")
     p.add_argument("--nodes", type=int, default=64, help="search nodes per move of the snapshots (default 64)")
     p.add_argument("--policy", default=None, help="search policy of the snapshots (default: each run's own)")
     p.add_argument("--colours", choices=COLOUR_MODES, default="average",
@@ -66,7 +70,8 @@ def register_pool(db, runs_dir: Path, board: int, nodes: int, policy: str | None
             if policy:
                 spec["policy"] = policy
             ids.append(db.add_agent(spec, board, name=f"{rec['run']}/{rec['index']:02d}@{nodes}", run=rec["run"],
-                                    compute=rec.get("compute"), snapshot_index=rec["index"]))
+                                    compute=rec.get("compute"), snapshot_index=rec["index"], flops=rec.get("flops"),
+                                    params=rec.get("params")))
     if perfect_available(board):
         ids.append(db.add_agent({"kind": "perfect", "n": board}, board, name=f"perfect-{board}"))
     return ids, skipped
@@ -82,9 +87,6 @@ def main(args) -> int:
     runs_dir = Path(args.runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"no runs folder at {runs_dir}")
-    target = args.target_width
-    if args.scheme == "adaptive" and target is None and args.max_games is None:
-        target = 100.0
     db_path = Path(args.db) if args.db else runs_dir / "tournament.sqlite"
     with TournamentDB(db_path) as db:
         ids, skipped = register_pool(db, runs_dir, args.board, args.nodes, args.policy)
@@ -92,10 +94,12 @@ def main(args) -> int:
             print(f"skipped {skipped} snapshots of other board sizes")
         if len(ids) < 2:
             raise ValueError(f"empty pool: no {args.board}x{args.board} snapshots under {runs_dir} to rate")
-        print(f"{len(ids)} agents on {args.board}x{args.board}, scheme {args.scheme}, database {db_path}")
-        with tqdm(unit="game", desc="tournament", dynamic_ncols=True) as bar:
-            report = run_tournament(db, ids, scheme=args.scheme, games=args.games, rounds=args.rounds,
-                                    target_width=target, max_games=args.max_games, seed=args.seed,
+        max_games = args.max_games if args.max_games is not None else GAMES_PER_AGENT * len(ids)
+        print(f"{len(ids)} agents on {args.board}x{args.board}, scheme {args.scheme}, target width "
+              f"{args.target_width:g} Elo, at most {max_games} games, database {db_path}")
+        with tqdm(total=max_games, unit="game", desc="tournament", dynamic_ncols=True) as bar:
+            report = run_tournament(db, ids, scheme=args.scheme, games=args.games_per_batch, rounds=args.rounds,
+                                    target_width=args.target_width, max_games=max_games, seed=args.seed,
                                     max_in_flight=args.in_flight, progress=bar, ray_address=args.ray_address,
                                     colours=args.colours)
         rows = [db.agent(i) for i in ids]
