@@ -1,0 +1,83 @@
+"""The reproduction pipeline end to end on a tiny sweep: every plot and the report come out,
+and a sweep killed with SIGKILL resumes without training a finished run again."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+TINY = {
+    "name": "tiny",
+    "trainer": {"mode": "fast", "snapshots": 5, "overrides": {"envs": 32}},
+    "search": {"policy": "gumbel", "nodes": 4},
+    "seeds": [0],
+    "boards": [
+        {"board": 3, "widths": [2, 8], "depths": [1], "compute": [1e5, 3e7], "max_samples": 60000},
+        {"board": 4, "widths": [4, 8], "depths": [1], "compute": [1e5, 6e7], "max_samples": 60000},
+    ],
+    "tournament": {"scheme": "round-robin", "games_per_colour": 4, "nodes": 4},
+    "test_time": {"board": 4, "nodes": [1, 4, 16], "snapshots": 3, "games_per_colour": 4},
+    "analysis": {"points_per_decade": 5, "bootstrap": 10, "resample": "ratings", "confidence": 0.9},
+}
+
+
+def reproduce_cmd(config: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "hexzero.cli", "reproduce", "--config", str(config), "--out", str(out), "--quiet"]
+
+
+@pytest.fixture()
+def tiny_config(tmp_path) -> Path:
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY))
+    return path
+
+
+def test_killed_sweep_resumes_and_produces_every_plot_and_the_report(tmp_path, tiny_config):
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(reproduce_cmd(tiny_config, out), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    summaries = out / "runs"
+    deadline = time.time() + 240
+    while time.time() < deadline and not list(summaries.glob("*/summary.json")):
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its Ray workers, mid-sweep
+    proc.wait()
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in summaries.glob("*/summary.json")}
+    assert finished, "no run finished before the kill"
+
+    result = subprocess.run(reproduce_cmd(tiny_config, out), env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Finished runs were not trained again: their summaries are untouched.
+    for name, mtime in finished.items():
+        assert (summaries / name / "summary.json").stat().st_mtime_ns == mtime, name
+    assert len(list(summaries.glob("*/summary.json"))) == 4
+
+    report = (out / "report.md").read_text()
+    for stem in ("runs", "frontier_fit", "test_time", "tradeoff", "board"):
+        for suffix in (".png", ".svg"):
+            figure = out / "figures" / f"{stem}{suffix}"
+            assert figure.is_file() and figure.stat().st_size > 1000, figure
+        assert f"figures/{stem}.png" in report
+    results = json.loads((out / "results.json").read_text())
+    assert results["boards"] == [3, 4]
+    assert f"{results['params']['m_flops']:.0f} Elo per 10x" in report
+    assert (out / "figures" / "runs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_folder_started_with_another_sweep_is_refused(tmp_path, tiny_config):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sweep.json").write_text(json.dumps({**TINY, "name": "other"}))
+    result = subprocess.run(reproduce_cmd(tiny_config, out), env={**os.environ, "PYTHONPATH": str(REPO)},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "was started with another sweep config" in result.stderr
