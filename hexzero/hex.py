@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import numba
 import numpy as np
 from numba import njit, prange
 

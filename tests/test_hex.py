@@ -2,7 +2,6 @@
 command and benchmark front ends."""
 from __future__ import annotations
 
-import argparse
 import json
 import random
 

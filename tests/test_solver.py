@@ -8,7 +8,6 @@ import struct
 import numpy as np
 import pytest
 
-from hexzero import solver_search as core
 from hexzero.agents import RandomAgent
 from hexzero.arena import play_match
 from hexzero.cli import main as cli_main

@@ -43,9 +43,10 @@ def run(args) -> list[dict]:
                 start = time.perf_counter()
                 results = ray.get([a.play.remote(weights, args.moves) for a in actors])
                 elapsed = time.perf_counter() - start
-                # Every position searched is a sample (some are still waiting for their game's
-                # result), so count positions, not emitted samples.
-                rates.append(workers * args.envs * args.moves / elapsed)
+                # Every position searched is a sample (some still wait for their game's result),
+                # so count searched positions, not emitted samples; random opening moves are
+                # neither searched nor samples.
+                rates.append(sum(counts["positions"] for _, counts in results) / elapsed)
             for a in actors:
                 ray.kill(a)
             records.append({"n": n, "workers": workers, "width": args.width, "depth": args.depth,
