@@ -13,6 +13,7 @@ COMMANDS = {
     "train": "hexzero.commands.train",
     "play": "hexzero.commands.play",
     "solve": "hexzero.commands.solve",
+    "measure": "hexzero.commands.measure",
     "tournament": "hexzero.commands.tournament",
     "ratings": "hexzero.commands.ratings",
     "bench": "hexzero.commands.bench",

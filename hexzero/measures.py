@@ -3,22 +3,29 @@
 - move accuracy: on a fixed, seeded set of positions the side to move can win, the fraction in
   which the agent's move keeps the win. Half the positions come from uniformly random games,
   half from near-perfect self-play (the perfect agent with a share of random moves, so play
-  reaches positions a strong agent meets and also leaves the winning line); one position per
-  game, at a uniformly random ply, so every phase of the game counts alike.
+  reaches positions a strong agent meets and also leaves the winning line; where it has lost
+  it plays at random); one position per game, at a uniformly random ply, so every phase of the
+  game counts alike. The set is kept in a file beside the solver's tables, so it is solved
+  once per machine (about a minute for 5x5).
 - win rate against the perfect agent, with equal games as black and as white (the perfect
   agent is made afresh per call, so the same seed plays the same games).
 """
 from __future__ import annotations
 
 import functools
+import io
+import warnings
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from hexzero.agents import RandomAgent
 from hexzero.arena import play_match
-from hexzero.hex import NO_MOVE, HexGames, check_size
-from hexzero.solver import PerfectAgent, get_solver
+from hexzero.hex import EMPTY, NO_MOVE, HexGames, check_size
+from hexzero.solver import PerfectAgent, get_solver, table_path
+from hexzero.storage import atomic_write_bytes
 
 DEFAULT_POSITIONS = 1000
 DEFAULT_EXPLORE = 0.25  # share of random moves in the self-play half
@@ -62,23 +69,58 @@ def sample_positions(agent, n: int, games: int, explore: float, rng: np.random.G
     return np.stack(boards)[ply, game], np.stack(players)[ply, game]
 
 
+POSITIONS_FORMAT = 1  # bump when the sampling changes: older files are then rebuilt
+
+
+def positions_path(n: int, count: int, seed: int, cache_dir=None) -> Path:
+    """Where the position set is kept: beside the solver's tables."""
+    return table_path(n, cache_dir).parent / f"positions{n}x{n}-{count}-seed{seed}.npz"
+
+
 @functools.lru_cache(maxsize=8)
 def accuracy_positions(n: int, count: int = DEFAULT_POSITIONS, seed: int = 0, cache_dir=None) -> PositionSet:
     """The fixed position set of the accuracy measure: `count` positions drawn (half random
     play, half exploring perfect play), keeping those the side to move can win. Deterministic in
-    (n, count, seed); cached in memory."""
+    (n, count, seed); kept in a file beside the solver's tables (a damaged or outdated file is
+    rebuilt with a warning) and cached in memory."""
     n = check_size(n)
     if count < 2:
         raise ValueError(f"count must be at least 2 positions, got {count}")
+    path = positions_path(n, count, seed, cache_dir)
+    if path.is_file():
+        try:
+            return _read_positions(path, n)
+        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+            warnings.warn(f"position set {path} is unusable ({exc}); rebuilding it", stacklevel=2)
     rng = np.random.default_rng(seed)
     random_board, random_to_play = sample_positions(RandomAgent(n), n, count // 2, 1.0, rng)
-    perfect = PerfectAgent(n, seed=seed, cache_dir=cache_dir)
+    perfect = PerfectAgent(n, seed=seed, cache_dir=cache_dir, lost="random")
     self_board, self_to_play = sample_positions(perfect, n, count - count // 2, DEFAULT_EXPLORE, rng)
     board = np.concatenate([random_board, self_board])
     to_play = np.concatenate([random_to_play, self_to_play])
-    wins = get_solver(n, cache_dir).winning_moves_mask(board, to_play)
+    solver = get_solver(n, cache_dir)
+    wins = solver.winning_moves_mask(board, to_play)
+    solver.save()
     keep = wins.any(axis=1)
-    return PositionSet(n, board[keep], to_play[keep], wins[keep])
+    positions = PositionSet(n, board[keep], to_play[keep], wins[keep])
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, format=np.array(POSITIONS_FORMAT), n=np.array(n), board=positions.board,
+                        to_play=positions.to_play, wins=positions.wins)
+    atomic_write_bytes(path, buffer.getvalue())
+    return positions
+
+
+def _read_positions(path: Path, n: int) -> PositionSet:
+    with np.load(path) as data:
+        if int(data["format"]) != POSITIONS_FORMAT:
+            raise ValueError(f"format {int(data['format'])}, this hexzero reads {POSITIONS_FORMAT}")
+        board, to_play, wins = data["board"], data["to_play"], data["wins"]
+        if int(data["n"]) != n or board.shape[1:] != (n * n,) or wins.shape != board.shape or \
+                to_play.shape != board.shape[:1]:
+            raise ValueError(f"arrays do not describe {n}x{n} positions")
+    if (wins & (board != EMPTY)).any() or not wins.any(axis=1).all():
+        raise ValueError("winning moves on occupied cells, or a position without one")
+    return PositionSet(n, board.astype(np.int8), to_play.astype(np.int8), wins.astype(bool))
 
 
 def move_accuracy(agent, n: int, positions: PositionSet | None = None, seed: int = 0, count: int = DEFAULT_POSITIONS,

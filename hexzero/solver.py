@@ -93,8 +93,9 @@ class Solver:
     """Values and winning moves of n x n positions (n <= 5). Boards are int8[n*n] rows in
     the engine's layout; `to_play` is BLACK or WHITE; positions must be unfinished."""
 
-    def __init__(self, n: int, cache_dir=None):
+    def __init__(self, n: int, cache_dir=None, vc_max_stones: int = core.VC_MAX_STONES):
         self.n = check_size(n)
+        self.vc_max_stones = vc_max_stones  # H-search on positions with at most this many stones
         if self.n > MAX_SOLVED_SIZE:
             raise SolverError(f"the solver handles boards up to {MAX_SOLVED_SIZE}x{MAX_SOLVED_SIZE}, got {n}x{n}")
         self.path = table_path(self.n, cache_dir)
@@ -143,9 +144,9 @@ class Solver:
             raise SolverError(f"position {int(np.argmax(finished))} of the batch is already won: nothing to solve")
         return keys
 
-    def masks_of_keys(self, keys: np.ndarray) -> np.ndarray:
-        """Winning-move bitmasks (uint64) of unfinished position keys: from the table, else
-        from the positions solved since loading, else solved now."""
+    def known_masks(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(masks uint64[B], known bool[B]): the winning-move bitmasks the table file or this
+        session's solving already holds, without solving anything."""
         table_keys, table_masks = self._table()
         out = np.zeros(keys.shape[0], dtype=np.uint64)
         if table_keys.size:
@@ -158,6 +159,12 @@ class Solver:
             known = self._found.get(int(keys[i]))
             if known is not None:
                 out[i], hit[i] = known, True
+        return out, hit
+
+    def masks_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Winning-move bitmasks (uint64) of unfinished position keys: from the table, else
+        from the positions solved since loading, else solved now."""
+        out, hit = self.known_masks(keys)
         missing = np.unique(keys[~hit])
         if missing.size:
             solved = self._solve(missing)
@@ -179,13 +186,32 @@ class Solver:
 
     # --- internals
 
-    def _solve(self, keys: np.ndarray) -> np.ndarray:
+    def random_winning_moves(self, boards, to_play, rng: np.random.Generator) -> np.ndarray:
+        """For each position, a winning move drawn uniformly among all of them, or -1 where the
+        side to move loses. Known positions draw from their mask; the others try the empty
+        cells in a random order and stop at the first that wins (a uniform draw too), which
+        skips proving every other move."""
+        keys = self.keys(boards, to_play)
+        masks, known = self.known_masks(keys)
+        n2 = self.n * self.n
+        order = np.argsort(rng.random((keys.shape[0], n2)), axis=1)  # a random order of cells
+        cells = (masks[:, None] >> order.astype(np.uint64)) & np.uint64(1)
+        first = np.where(cells.any(axis=1), order[np.arange(keys.shape[0]), cells.argmax(axis=1)], -1)
+        if (~known).any():
+            first[~known] = self._search_call(core.first_winning_moves, keys[~known], order[~known])
+        return first.astype(np.int64)
+
+    def _search_call(self, function, *args):
+        """Run a search kernel with this solver's search table, history and settings."""
         if self._search is None:
             tt_keys, tt_values = core.new_map(_SEARCH_LOG2[self.n])
             history = np.zeros((2, self.n * self.n), dtype=np.int64)
-            self._search = (tt_keys, tt_values, history, np.zeros(core.NUM_STATS, dtype=np.int64))
+            self._search = (tt_keys, tt_values, history, core.new_stats(self.vc_max_stones))
         tt_keys, tt_values, history, stats = self._search
-        return core.win_masks(keys, self.n, self._m, self._order, history, tt_keys, tt_values, stats)
+        return function(*args, self.n, self._m, self._order, history, tt_keys, tt_values, stats)
+
+    def _solve(self, keys: np.ndarray) -> np.ndarray:
+        return self._search_call(core.win_masks, keys)
 
     def _table(self) -> tuple[np.ndarray, np.ndarray]:
         if self._keys is None:
@@ -210,7 +236,7 @@ class Solver:
     def _build(self) -> tuple[np.ndarray, np.ndarray]:
         if self.n in COMPLETE_SIZES:
             table_keys, table_values = core.new_map(_COMPLETE_LOG2[self.n])
-            stats = np.zeros(core.NUM_STATS, dtype=np.int64)
+            stats = core.new_stats()
             core.solve_all(np.uint64(0), np.uint64(0), 0, self.n, self._m, table_keys, table_values, stats)
             if stats[core.STAT_ABORTED]:
                 raise RuntimeError(f"the {self.n}x{self.n} table outgrew its hash map")  # a sizing bug
@@ -242,15 +268,24 @@ def get_solver(n: int, cache_dir=None) -> Solver:
 
 # ----------------------------------------------------------------------------- agent
 
+LOST_RULES = ("fewest-replies", "random")
+
+
 class PerfectAgent:
     """Plays perfectly: a winning move whenever one exists, uniformly among them. When every
-    move loses, the move after which the opponent has the FEWEST winning replies (the fewest
-    ways to go on winning, so the most ways to go wrong), ties broken uniformly. Random choices
+    move loses, `lost="fewest-replies"` (the default) plays the move after which the opponent
+    has the FEWEST winning replies (the fewest ways to go on winning, so the most ways to go
+    wrong), ties broken uniformly; `lost="random"` plays any move (what the accuracy measure's
+    self-play uses: it keeps only winnable positions, so its lost positions only need to lead
+    somewhere, and counting replies in early 5x5 positions costs seconds each). Random choices
     use the agent's own Generator seeded with `seed`, or the `rng` passed to act when seed is
     None."""
 
-    def __init__(self, n: int, seed: int | None = 0, cache_dir=None):
+    def __init__(self, n: int, seed: int | None = 0, cache_dir=None, lost: str = "fewest-replies"):
         self.n = check_size(n)
+        if lost not in LOST_RULES:
+            raise ValueError(f"lost must be one of {', '.join(LOST_RULES)}, got {lost!r}")
+        self.lost = lost
         self.name = "perfect"
         self.solver = get_solver(self.n, cache_dir)
         self._rng = np.random.default_rng(seed) if seed is not None else None
@@ -259,12 +294,17 @@ class PerfectAgent:
         rng = self._rng if self._rng is not None else rng
         board = np.asarray(board, dtype=np.int8)
         to_play = np.asarray(to_play, dtype=np.int8)
-        choices = self.solver.winning_moves_mask(board, to_play)
-        for g in np.flatnonzero(~choices.any(axis=1)):
-            choices[g] = self._least_bad(board[g], int(to_play[g]))
+        moves = self.solver.random_winning_moves(board, to_play, rng)
+        lost = np.flatnonzero(moves < 0)
+        if lost.size == 0:
+            return moves
+        choices = np.zeros((lost.size, board.shape[1]), dtype=bool)
+        for row, g in enumerate(lost):
+            choices[row] = self._least_bad(board[g], int(to_play[g])) if self.lost == "fewest-replies" else board[g] == EMPTY
         noise = rng.random(choices.shape)
         noise[~choices] = -1.0
-        return noise.argmax(axis=1).astype(np.int64)
+        moves[lost] = noise.argmax(axis=1)
+        return moves
 
     def _least_bad(self, board_row, to_play) -> np.ndarray:
         """bool[n*n]: the losing moves that leave the opponent the fewest winning replies."""

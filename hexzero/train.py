@@ -59,9 +59,8 @@ class TrainConfig:
     learner_threads: int = 1
     max_samples: int | None = None   # the paper's sample cap: the run ends here even under budget
     max_seconds: float | None = None  # stop this invocation after so long (a resumed run gets it anew)
-    evaluate: bool | None = None     # measure against perfect play at snapshots; None: where the
-                                     # solver's table is complete (3x3, 4x4), since early 5x5
-                                     # positions take the solver seconds each until cached
+    evaluate: bool | None = None     # measure against perfect play at snapshots; None: wherever
+                                     # the solver reaches (boards up to 5x5)
     eval_games: int = 64             # games as black against the perfect agent per snapshot
     stop_at_perfect: bool = False    # end the run at the first snapshot that plays perfectly
 
@@ -410,9 +409,9 @@ def _evaluate(network, config: TrainConfig) -> dict:
     """Measures against perfect play at snapshot time, where the board is solved: move
     accuracy, and losses as first player against the perfect agent (greedy search with the
     training node count). 'perfect' = accuracy >= 0.99 and no loss as first player."""
-    from hexzero.solver import COMPLETE_SIZES, MAX_SOLVED_SIZE, PerfectAgent
+    from hexzero.solver import MAX_SOLVED_SIZE, PerfectAgent, get_solver
 
-    wanted = config.board in COMPLETE_SIZES if config.evaluate is None else config.evaluate
+    wanted = config.evaluate is not False
     if not wanted or config.board > MAX_SOLVED_SIZE:
         return {}
     from hexzero.arena import play_match
@@ -426,6 +425,7 @@ def _evaluate(network, config: TrainConfig) -> dict:
     result = play_match(agent, PerfectAgent(config.board, seed=config.seed), config.eval_games,
                         seed=config.seed, a_black=np.ones(config.eval_games, dtype=bool))
     losses = int((~result.a_won).sum())
+    get_solver(config.board).save()  # what this evaluation solved serves every later one
     return {"accuracy": accuracy, "black_losses_vs_perfect": losses,
             "perfect": bool(accuracy >= PERFECT_ACCURACY and losses == 0),
             "eval_s": time.perf_counter() - started}

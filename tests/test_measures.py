@@ -110,3 +110,48 @@ def test_bad_arguments_are_rejected(positions3, cache):
         move_accuracy(RandomAgent(4), 4, positions=positions3)
     with pytest.raises(ValueError, match="count"):
         accuracy_positions(3, 1, 0, cache)
+
+
+def test_position_set_is_kept_on_disk_and_rebuilt_when_damaged(tmp_path):
+    from hexzero.measures import positions_path
+
+    built = accuracy_positions.__wrapped__(3, 200, 4, str(tmp_path))
+    path = positions_path(3, 200, 4, str(tmp_path))
+    assert path.is_file()
+    loaded = accuracy_positions.__wrapped__(3, 200, 4, str(tmp_path))
+    for field in ("board", "to_play", "wins"):
+        assert (getattr(loaded, field) == getattr(built, field)).all()
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.warns(UserWarning, match="position set"):
+        rebuilt = accuracy_positions.__wrapped__(3, 200, 4, str(tmp_path))
+    assert (rebuilt.wins == built.wins).all()
+    accuracy_positions.__wrapped__(3, 200, 4, str(tmp_path))  # the rebuilt file loads without a warning
+
+
+def test_5x5_random_accuracy_matches_the_expected_count(tmp_path):
+    """5x5 is measured too: the H-search solver answers early positions in well under a second."""
+    positions = accuracy_positions(5, 120, 3, str(tmp_path))
+    assert len(positions) > 40
+    measured = np.mean([move_accuracy(RandomAgent(5), 5, positions=positions, seed=s) for s in range(20)])
+    expected = (positions.wins.sum(axis=1) / (positions.board == EMPTY).sum(axis=1)).mean()
+    assert abs(measured - expected) < 4 * np.sqrt(expected * (1 - expected) / (20 * len(positions)))
+    assert move_accuracy(PerfectAgent(5, seed=1, cache_dir=str(tmp_path)), 5, positions=positions) == 1.0
+
+
+def test_measure_command_prints_both_measures(capsys, tmp_path):
+    import json
+
+    from hexzero.cli import main as cli_main
+
+    assert cli_main(["measure", "random", "--board", "3", "--positions", "200", "--games", "40",
+                     "--cache", str(tmp_path)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["n"] == 3 and 0.3 < record["accuracy"] < 0.65 and record["win_rate_as_white"] == 0.0
+    assert cli_main(["measure", "perfect", "--board", "3", "--positions", "200", "--games", "40",
+                     "--cache", str(tmp_path)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["accuracy"] == 1.0 and record["win_rate_as_black"] == 1.0 and record["win_rate_as_white"] == 0.0
+    assert cli_main(["measure", "random", "--board", "6"]) == 2
+    assert "up to 5x5" in capsys.readouterr().err
+    assert cli_main(["measure", str(tmp_path / "missing.pt")]) == 2
+    assert cli_main(["measure", "random", "--board", "3", "--games", "7"]) == 2
