@@ -3,10 +3,10 @@
 - move accuracy: on a fixed, seeded set of positions the side to move can win, the fraction in
   which the agent's move keeps the win. Half the positions come from uniformly random games,
   half from near-perfect self-play (the perfect agent with a share of random moves, so play
-  reaches positions a strong agent meets and also leaves the winning line; where it has lost
-  it plays at random); one position per game, at a uniformly random ply, so every phase of the
-  game counts alike. The set is kept in a file beside the solver's tables, so it is solved
-  once per machine (about a minute for 5x5).
+  reaches positions a strong agent meets and also leaves the winning line); one position per
+  game, at a uniformly random ply, so every phase of the game counts alike. The set is kept in
+  a file beside the solver's tables, so it is solved once per machine; the default 5x5 set
+  ships with hexzero (`hexzero/data/`).
 - win rate against the perfect agent, with equal games as black and as white (the perfect
   agent is made afresh per call, so the same seed plays the same games).
 """
@@ -70,6 +70,9 @@ def sample_positions(agent, n: int, games: int, explore: float, rng: np.random.G
 
 
 POSITIONS_FORMAT = 1  # bump when the sampling changes: older files are then rebuilt
+# Position sets shipped with hexzero (the default 5x5 one takes a few minutes to solve), used
+# when the cache folder has none.
+SHIPPED_DIR = Path(__file__).resolve().parent / "data"
 
 
 def positions_path(n: int, count: int, seed: int, cache_dir=None) -> Path:
@@ -87,14 +90,16 @@ def accuracy_positions(n: int, count: int = DEFAULT_POSITIONS, seed: int = 0, ca
     if count < 2:
         raise ValueError(f"count must be at least 2 positions, got {count}")
     path = positions_path(n, count, seed, cache_dir)
-    if path.is_file():
-        try:
-            return _read_positions(path, n)
-        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
-            warnings.warn(f"position set {path} is unusable ({exc}); rebuilding it", stacklevel=2)
+    shipped = SHIPPED_DIR / path.name
+    for source in (path, shipped):
+        if source.is_file():
+            try:
+                return _read_positions(source, n)
+            except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+                warnings.warn(f"position set {source} is unusable ({exc}); rebuilding it", stacklevel=2)
     rng = np.random.default_rng(seed)
     random_board, random_to_play = sample_positions(RandomAgent(n), n, count // 2, 1.0, rng)
-    perfect = PerfectAgent(n, seed=seed, cache_dir=cache_dir, lost="random")
+    perfect = PerfectAgent(n, seed=seed, cache_dir=cache_dir)
     self_board, self_to_play = sample_positions(perfect, n, count - count // 2, DEFAULT_EXPLORE, rng)
     board = np.concatenate([random_board, self_board])
     to_play = np.concatenate([random_to_play, self_to_play])

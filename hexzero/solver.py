@@ -173,19 +173,6 @@ class Solver:
             out[~hit] = solved[at]
         return out
 
-    def save(self) -> bool:
-        """Add the positions solved since loading to the table file. Returns whether it wrote."""
-        if not self._found:
-            return False
-        keys, masks = self._table()
-        extra = np.fromiter(self._found.keys(), dtype=np.uint64, count=len(self._found))
-        extra_masks = np.fromiter(self._found.values(), dtype=np.uint64, count=len(self._found))
-        self._write(np.concatenate([keys, extra]), np.concatenate([masks.astype(np.uint64), extra_masks]))
-        self._found.clear()
-        return True
-
-    # --- internals
-
     def random_winning_moves(self, boards, to_play, rng: np.random.Generator) -> np.ndarray:
         """For each position, a winning move drawn uniformly among all of them, or -1 where the
         side to move loses. Known positions draw from their mask; the others try the empty
@@ -200,6 +187,25 @@ class Solver:
         if (~known).any():
             first[~known] = self._search_call(core.first_winning_moves, keys[~known], order[~known])
         return first.astype(np.int64)
+
+    def fewest_reply_moves(self, boards, to_play) -> np.ndarray:
+        """bool[B, n*n]: for lost positions, the moves after which the opponent has the fewest
+        winning replies (what the perfect agent plays when it cannot win)."""
+        masks = self._search_call(core.fewest_reply_moves, self.keys(boards, to_play))
+        return ((masks[:, None] >> np.arange(self.n * self.n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+
+    def save(self) -> bool:
+        """Add the positions solved since loading to the table file. Returns whether it wrote."""
+        if not self._found:
+            return False
+        keys, masks = self._table()
+        extra = np.fromiter(self._found.keys(), dtype=np.uint64, count=len(self._found))
+        extra_masks = np.fromiter(self._found.values(), dtype=np.uint64, count=len(self._found))
+        self._write(np.concatenate([keys, extra]), np.concatenate([masks.astype(np.uint64), extra_masks]))
+        self._found.clear()
+        return True
+
+    # --- internals
 
     def _search_call(self, function, *args):
         """Run a search kernel with this solver's search table, history and settings."""
@@ -243,8 +249,7 @@ class Solver:
             used = table_keys != core.EMPTY_KEY
             return table_keys[used], table_values[used]
         # The book: the empty board, and the openings it proves lost for white (mask 0, free
-        # from the root's proof). White's winning replies to black's losing openings take
-        # minutes each to prove, so they are solved on demand and kept by `save()`.
+        # from the root's proof). Everything else is solved on demand and kept by `save()`.
         root = self.keys(np.zeros((1, self.n * self.n), dtype=np.int8), [BLACK])
         root_mask = int(self._solve(root)[0])
         openings = np.flatnonzero([(root_mask >> c) & 1 for c in range(self.n * self.n)])
@@ -268,24 +273,15 @@ def get_solver(n: int, cache_dir=None) -> Solver:
 
 # ----------------------------------------------------------------------------- agent
 
-LOST_RULES = ("fewest-replies", "random")
-
-
 class PerfectAgent:
     """Plays perfectly: a winning move whenever one exists, uniformly among them. When every
-    move loses, `lost="fewest-replies"` (the default) plays the move after which the opponent
-    has the FEWEST winning replies (the fewest ways to go on winning, so the most ways to go
-    wrong), ties broken uniformly; `lost="random"` plays any move (what the accuracy measure's
-    self-play uses: it keeps only winnable positions, so its lost positions only need to lead
-    somewhere, and counting replies in early 5x5 positions costs seconds each). Random choices
+    move loses, the move after which the opponent has the FEWEST winning replies (the fewest
+    ways to go on winning, so the most ways to go wrong), ties broken uniformly. Random choices
     use the agent's own Generator seeded with `seed`, or the `rng` passed to act when seed is
     None."""
 
-    def __init__(self, n: int, seed: int | None = 0, cache_dir=None, lost: str = "fewest-replies"):
+    def __init__(self, n: int, seed: int | None = 0, cache_dir=None):
         self.n = check_size(n)
-        if lost not in LOST_RULES:
-            raise ValueError(f"lost must be one of {', '.join(LOST_RULES)}, got {lost!r}")
-        self.lost = lost
         self.name = "perfect"
         self.solver = get_solver(self.n, cache_dir)
         self._rng = np.random.default_rng(seed) if seed is not None else None
@@ -298,20 +294,8 @@ class PerfectAgent:
         lost = np.flatnonzero(moves < 0)
         if lost.size == 0:
             return moves
-        choices = np.zeros((lost.size, board.shape[1]), dtype=bool)
-        for row, g in enumerate(lost):
-            choices[row] = self._least_bad(board[g], int(to_play[g])) if self.lost == "fewest-replies" else board[g] == EMPTY
+        choices = self.solver.fewest_reply_moves(board[lost], to_play[lost])
         noise = rng.random(choices.shape)
         noise[~choices] = -1.0
         moves[lost] = noise.argmax(axis=1)
         return moves
-
-    def _least_bad(self, board_row, to_play) -> np.ndarray:
-        """bool[n*n]: the losing moves that leave the opponent the fewest winning replies."""
-        moves = np.flatnonzero(board_row == EMPTY)
-        children = np.repeat(board_row[None], moves.size, axis=0)
-        children[np.arange(moves.size), moves] = to_play
-        replies = self.solver.winning_moves_mask(children, np.full(moves.size, BLACK + WHITE - to_play)).sum(axis=1)
-        out = np.zeros(board_row.shape[0], dtype=bool)
-        out[moves[replies == replies.min()]] = True
-        return out

@@ -316,6 +316,46 @@ def first_winning_moves(keys, moves, n, m, order, history, tt_keys, tt_values, s
 
 
 @njit(cache=True)
+def fewest_reply_moves(keys, n, m, order, history, tt_keys, tt_values, stats):
+    """For each (lost, unfinished) position key, the bitmask of the moves after which the
+    opponent has the fewest winning replies. Branch and bound: a move's replies stop being
+    counted once they outnumber the best move's, so most moves cost a few searches, not one
+    per reply."""
+    out = np.zeros(keys.shape[0], dtype=np.uint64)
+    for i in range(keys.shape[0]):
+        me, op, side = key_position(keys[i])
+        _, _, op_start, op_end = _edges(side, m)
+        empty = m[0] & ~(me | op)
+        best = 1 << 30
+        mask = ZERO
+        for k in range(order.shape[0]):
+            move = ONE << np.uint64(order[k])
+            if not (empty & move):
+                continue
+            count = 0
+            for j in range(order.shape[0]):
+                reply = ONE << np.uint64(order[j])
+                if not (empty & ~move & reply):
+                    continue
+                if connected(op | reply, op_start, op_end, n, m):
+                    count += 1
+                else:
+                    we_win, _ = search(me | move, op | reply, side, n, m, order, history, tt_keys, tt_values, stats)
+                    if stats[STAT_ABORTED]:
+                        return out
+                    count += 0 if we_win else 1
+                if count > best:
+                    break
+            if count < best:
+                best = count
+                mask = move
+            elif count == best:
+                mask |= move
+        out[i] = mask
+    return out
+
+
+@njit(cache=True)
 def win_masks(keys, n, m, order, history, tt_keys, tt_values, stats):
     """win_mask of each (unfinished) position key."""
     out = np.zeros(keys.shape[0], dtype=np.uint64)

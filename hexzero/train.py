@@ -416,12 +416,13 @@ def _evaluate(network, config: TrainConfig) -> dict:
         return {}
     from hexzero.arena import play_match
     from hexzero.mcts import SearchAgent, SearchConfig
-    from hexzero.measures import move_accuracy
+    from hexzero.measures import accuracy_positions, move_accuracy
 
     started = time.perf_counter()
     search = {**config.search, "greedy": True, "dirichlet_eps": 0.0}
     agent = SearchAgent(network, SearchConfig(**search))
-    accuracy = float(move_accuracy(agent, config.board, seed=config.seed))
+    # one fixed position set for every run (seed 0): a run's seed varies only the agent's draws
+    accuracy = float(move_accuracy(agent, config.board, positions=accuracy_positions(config.board), seed=config.seed))
     result = play_match(agent, PerfectAgent(config.board, seed=config.seed), config.eval_games,
                         seed=config.seed, a_black=np.ones(config.eval_games, dtype=bool))
     losses = int((~result.a_won).sum())

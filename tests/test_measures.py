@@ -7,7 +7,7 @@ import pytest
 from hexzero.agents import RandomAgent
 from hexzero.hex import BLACK, EMPTY, WHITE, HexGames
 from hexzero.measures import accuracy_positions, move_accuracy, sample_positions, win_rate_vs_perfect
-from hexzero.solver import PerfectAgent
+from hexzero.solver import PerfectAgent, Solver
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +128,25 @@ def test_position_set_is_kept_on_disk_and_rebuilt_when_damaged(tmp_path):
     accuracy_positions.__wrapped__(3, 200, 4, str(tmp_path))  # the rebuilt file loads without a warning
 
 
+def test_the_default_5x5_set_ships_with_hexzero(tmp_path):
+    from hexzero.measures import SHIPPED_DIR, positions_path
+
+    assert (SHIPPED_DIR / positions_path(5, 1000, 0).name).is_file()
+    started = __import__("time").perf_counter()
+    positions = accuracy_positions(5, 1000, 0, str(tmp_path))  # an empty cache: the shipped file
+    assert __import__("time").perf_counter() - started < 5
+    assert len(positions) > 500 and not list(tmp_path.iterdir())
+    # spot-check the shipped answers against the solver
+    solver = Solver(5, tmp_path)
+    sample = np.random.default_rng(0).choice(len(positions), 25, replace=False)
+    assert (solver.winning_moves_mask(positions.board[sample], positions.to_play[sample]) == positions.wins[sample]).all()
+
+
 def test_5x5_random_accuracy_matches_the_expected_count(tmp_path):
-    """5x5 is measured too: the H-search solver answers early positions in well under a second."""
-    positions = accuracy_positions(5, 120, 3, str(tmp_path))
-    assert len(positions) > 40
+    """5x5 is built and measured too: the H-search solver answers early positions in well under
+    a second."""
+    positions = accuracy_positions(5, 60, 3, str(tmp_path))
+    assert len(positions) > 20
     measured = np.mean([move_accuracy(RandomAgent(5), 5, positions=positions, seed=s) for s in range(20)])
     expected = (positions.wins.sum(axis=1) / (positions.board == EMPTY).sum(axis=1)).mean()
     assert abs(measured - expected) < 4 * np.sqrt(expected * (1 - expected) / (20 * len(positions)))

@@ -232,12 +232,12 @@ def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- perfect agent
 
-@pytest.mark.parametrize("n", [3, 4])
-def test_perfect_agent_never_loses_as_first_player(n):
+@pytest.mark.parametrize("n,games", [(3, 400), (4, 400), (5, 100)])
+def test_perfect_agent_never_loses_as_first_player(n, games):
     perfect = PerfectAgent(n, seed=1)
-    against_random = play_match(perfect, RandomAgent(n), 400, seed=2, a_black=np.ones(400, dtype=bool))
+    against_random = play_match(perfect, RandomAgent(n), games, seed=2, a_black=np.ones(games, dtype=bool))
     assert against_random.a_won.all()
-    against_itself = play_match(perfect, PerfectAgent(n, seed=3), 200, seed=4)
+    against_itself = play_match(perfect, PerfectAgent(n, seed=3), games // 4, seed=4)
     assert (against_itself.winner == BLACK).all()
 
 
@@ -289,3 +289,21 @@ def test_solve_command_prints_value_and_winning_moves(capsys, tmp_path):
     assert cli_main(["solve", "--cache", str(tmp_path), "--text", str(text)]) == 0
     assert "winning moves: none" in capsys.readouterr().out
     assert cli_main(["solve", "--board", "3", "--cache", str(tmp_path), "z9"]) == 2
+
+
+def test_perfect_agent_draws_uniformly_among_winning_moves_off_the_table(tmp_path):
+    """Off the tables (5x5) the agent stops at the first proven win in a random move order:
+    still only winning moves, and every one of them in time."""
+    boards, to_play = random_positions(5, 40, min_stones=10, seed=12)
+    solver = Solver(5, tmp_path)
+    wins = Solver(5, tmp_path / "other").winning_moves_mask(boards, to_play)
+    winnable = np.flatnonzero(wins.any(axis=1))
+    chosen = np.zeros_like(wins)
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        moves = solver.random_winning_moves(boards[winnable], to_play[winnable], rng)
+        assert wins[winnable, moves].all()
+        chosen[winnable, moves] = True
+    assert (solver.random_winning_moves(boards[~wins.any(axis=1)], to_play[~wins.any(axis=1)], rng) == -1).all()
+    assert (chosen[winnable] == wins[winnable]).mean() > 0.98
+    assert not solver._found  # nothing was solved for every move

@@ -10,10 +10,11 @@ import tempfile
 
 HELP = "training time to perfect play (fast mode) at board sizes 3, 4, 5"
 
-# Model size and budget per board: the sizes the quick preset found cheapest to perfect play.
+# Model size and budget per board: the cheapest to perfect play in our runs (on 5x5 width 64
+# plateaus near 98% accuracy; width 128 passes 99%).
 DEFAULTS = {3: dict(width=16, depth=2, compute=3e9, compute_start=3e7),
             4: dict(width=32, depth=2, compute=1e11, compute_start=3e8),
-            5: dict(width=64, depth=2, compute=2e12, compute_start=3e9)}
+            5: dict(width=128, depth=2, compute=3e12, compute_start=3e9)}
 
 
 def add_arguments(p):
