@@ -5,7 +5,7 @@ grid -> the 5-parameter change-point model and its least-squares fit -> bootstra
 derived figures -> the table beside the paper's values.
 
 Units: compute in the paper's units (samples x nodes x parameters), Elo with 0 = the strongest
-agent of a board size (perfect play where the tournament reached it).
+agent of a board size: the perfect agent on boards up to 5x5, which the solver reaches.
 """
 from __future__ import annotations
 

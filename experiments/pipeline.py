@@ -27,14 +27,13 @@ from experiments.frontier import CurvePoint, RunCurve, fit_frontier
 from experiments.sweep import RunSpec, run_dir, run_sweep
 from experiments.sweep_config import SweepConfig, load_sweep_config
 from experiments.tradeoff import TestTimeRating, default_levels, fit_tradeoff, iso_elo_curves
-from hexzero.solver import COMPLETE_SIZES
+from hexzero.solver import MAX_SOLVED_SIZE
 from hexzero.storage import atomic_write_json, list_snapshots
 from hexzero.train import TrainConfig
 
-# Boards where the perfect agent anchors Elo at 0: those the solver has complete tables for.
-# (5x5 is solved too, but its early positions cost the solver seconds each until cached, too
-# slow for hundreds of tournament games; there the strongest agent is the anchor, as the paper.)
-SOLVED_BOARDS = COMPLETE_SIZES
+# Boards where the perfect agent anchors Elo at 0: every board the solver reaches (the paper,
+# without a solver, anchored to its strongest agent; so do boards above 5x5 here).
+SOLVED_BOARDS = tuple(range(2, MAX_SOLVED_SIZE + 1))
 
 
 def _log(message: str) -> None:

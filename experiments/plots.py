@@ -19,7 +19,7 @@ from hexzero.storage import atomic_write_bytes
 
 TRAIN_COMPUTE_LABEL = "train compute (paper units: samples x nodes x params)"
 TEST_COMPUTE_LABEL = "test compute per move (paper units: nodes x params)"
-ELO_LABEL = "Elo (0 = best agent of the board size)"
+ELO_LABEL = "Elo (0 = perfect play; above 5x5, the best agent)"
 FORMATS = ("png", "svg")
 
 
