@@ -9,6 +9,8 @@ import json
 import sys
 import time
 
+import numpy as np
+
 HELP = "move accuracy and win rate against perfect play of an agent (random, perfect or a snapshot)"
 
 
@@ -63,11 +65,9 @@ def main(args) -> int:
     set_s = time.perf_counter() - started
     print(f"playing {args.games} games against the perfect agent...", file=sys.stderr)
     half = args.games // 2
-    black = [True] * half + [False] * half
-    import numpy as np
-
+    a_black = np.arange(args.games) < half
     result = play_match(agent, PerfectAgent(n, seed=args.seed, cache_dir=args.cache), args.games, seed=args.seed,
-                        a_black=np.array(black))
+                        a_black=a_black)
     get_solver(n, args.cache).save()
     won = result.a_won
     print(json.dumps({
