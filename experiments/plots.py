@@ -177,8 +177,8 @@ def plot_tradeoff(curves: list[IsoEloCurve], fit: TradeoffFit | None, stem) -> l
 
 
 def plot_board(board_row, n: int, stem, title=None, last_move=None) -> list[Path]:
-    """A Hex position as PNG and SVG (drawn by the engine's `draw_board`)."""
-    from hexzero.hex import draw_board
+    """A Hex position as PNG and SVG (drawn by `hexzero.draw.draw_board`)."""
+    from hexzero.draw import draw_board
 
     paths = []
     for fmt in FORMATS:

@@ -68,7 +68,24 @@ def make_agent(spec: dict) -> Agent:
 
         return PerfectAgent(spec["n"], seed=spec.get("seed", 0))
     if kind == "snapshot":
-        from hexzero.storage import load_snapshot_agent
-
         return load_snapshot_agent(spec)
     raise ValueError(f"unknown agent kind {kind!r}: expected one of {', '.join(AGENT_KINDS)}")
+
+
+def load_snapshot_agent(spec: dict):
+    """A search agent from a snapshot spec: {"kind": "snapshot", "path", "nodes", "policy", ...}."""
+    from hexzero.mcts import SearchAgent, SearchConfig
+    from hexzero.network import network_from_snapshot
+    from hexzero.storage import load_snapshot
+
+    data = load_snapshot(spec["path"])
+    network = network_from_snapshot(data)
+    search = dict(data["train_config"].get("search", {}))
+    search.update({k: spec[k] for k in ("nodes", "policy", "greedy", "seed") if k in spec})
+    # No exploration noise; moves sampled from the search policy unless the spec says greedy
+    # (sampled play gives a tournament distinct games to learn from).
+    search.setdefault("greedy", False)
+    search["dirichlet_eps"] = 0.0
+    agent = SearchAgent(network, SearchConfig(**search))
+    agent.name = spec_name(spec)
+    return agent

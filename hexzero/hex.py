@@ -563,11 +563,3 @@ def parse_board_text(text: str) -> tuple[np.ndarray, int]:
     if blacks - whites not in (0, 1):
         raise HexError(f"impossible position: {blacks} black and {whites} white stones")
     return board, (BLACK if blacks == whites else WHITE)
-
-
-def draw_board(board_row, n: int, path, title=None, last_move=None, labels: bool = True) -> None:
-    """Save a picture of the position (PNG, or SVG for a .svg path); see `hexzero.draw`.
-    Imported on use so the engine does not pull in matplotlib."""
-    from hexzero.draw import draw_board as draw
-
-    draw(board_row, n, path, title=title, last_move=last_move, labels=labels)

@@ -189,14 +189,9 @@ def network_from_config(cfg: dict) -> HexNetwork:
     return make_network(cfg["kind"], cfg["n"], cfg["width"], cfg["depth"])
 
 
-def network_snapshot(network: HexNetwork) -> dict:
-    """{"network_config", "network_state"}: what a snapshot stores (CPU tensors)."""
-    state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
-    return {"network_config": network_config(network), "network_state": state}
-
-
 def network_from_snapshot(data: dict, device: str | torch.device = "cpu") -> HexNetwork:
-    """Rebuild a network from `network_snapshot`'s dict, in eval mode on `device`."""
+    """Rebuild the network of a snapshot (`storage.load_snapshot`'s dict), in eval mode on
+    `device`."""
     network = network_from_config(data["network_config"])
     network.load_state_dict(data["network_state"])
     return network.to(resolve_device(device)).eval()

@@ -71,7 +71,6 @@ class SelfPlayWorker:
         self.search_config = SearchConfig(**search_config)
         self.value_window = value_window
         self.rng = np.random.default_rng(seed)
-        seed_kernels(int(self.rng.integers(2**31)))
         self.games = HexGames(n, envs)
         self.tree = SearchTree(n, envs, self.search_config.nodes)
         # Pending samples per env: lists of (obs, policy, mover colour, search value).
@@ -91,6 +90,28 @@ class SelfPlayWorker:
     def set_weights(self, state: dict) -> None:
         self.network.load_state_dict(state)
 
+    def state(self) -> dict:
+        """Everything the next round depends on besides the weights: the random stream, the
+        games in flight, their pending samples and opening moves left, and the search tree's
+        buffers, which the search reuses from move to move (a child's first backup,
+        q += (v - q) / 1, rounds differently from the stale q it overwrites). numba's own RNG
+        is reseeded from `rng` every round, so it needs no saving."""
+        return {"rng": self.rng.bit_generator.state, "games": self.games.copy(),
+                "pending": [list(p) for p in self.pending], "opening_left": self.opening_left.copy(),
+                "evaluations": self.evaluations,
+                "tree": {k: v.copy() for k, v in vars(self.tree).items() if isinstance(v, np.ndarray)}}
+
+    def restore(self, state: dict) -> None:
+        """Continue exactly where `state()` left off."""
+        # Copies: a state that came through Ray holds read-only views of its message.
+        self.rng.bit_generator.state = state["rng"]
+        self.games = state["games"].copy()
+        self.pending = [list(p) for p in state["pending"]]
+        self.opening_left = state["opening_left"].copy()
+        self.evaluations = state["evaluations"]
+        for name, saved in state["tree"].items():
+            getattr(self.tree, name)[...] = saved  # in place: the tree's torch view shares `obs`
+
     def play(self, state: dict | None, moves: int) -> tuple[Samples, dict]:
         """Play `moves` moves in every game with the given weights; return the samples whose
         targets became known, and counts (games finished, network evaluations)."""
@@ -98,6 +119,9 @@ class SelfPlayWorker:
 
         if state is not None:
             self.set_weights(state)
+        # numba's kernels draw from their own hidden RNG: seeding it from this worker's stream
+        # every round makes a round depend on the worker's state alone (and a resume exact).
+        seed_kernels(int(self.rng.integers(2**31)))
         finished_before = 0
         done_samples: list[tuple] = []
         evals_before = self.evaluations

@@ -1,4 +1,5 @@
-"""Run folders and atomic file writes.
+"""Files and formats: atomic writes, JSON lines, and the snapshot format (written by
+`save_snapshot`, read by `load_snapshot`, nowhere else).
 
 Every file hexzero writes goes through these helpers: the bytes land in a temporary file in the
 same folder, are fsynced, and are renamed over the target, so a reader (or a run killed with
@@ -85,10 +86,42 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
     return records
 
 
+def write_jsonl(path: str | os.PathLike, records: list[dict]) -> None:
+    """Replace a JSON-lines file whole, atomically (`append_jsonl` writes it line by line)."""
+    atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+
+
+# ----------------------------------------------------------------------------- torch files
+
+def save_torch_file(path: str | os.PathLike, kind: str, version: int, payload: dict) -> None:
+    """A torch file tagged with its kind and format version (read back by `load_torch_file`)."""
+    atomic_save_torch(path, {"format": kind, "version": version, **payload})
+
+
+def load_torch_file(path: str | os.PathLike, kind: str, version: int, what: str, error=ValueError) -> dict:
+    """Read a file written by `save_torch_file`, checking its kind and version; `what` names it
+    in errors ("snapshot", "resume point"), raised as `error`."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} {path} does not exist")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many kinds for a torn or foreign file
+        raise error(f"{what} {path} is corrupt or not a torch file ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != kind:
+        raise error(f"{path} is not a hexzero {what}")
+    if data.get("version") != version:
+        raise error(f"{what} {path} has format version {data.get('version')}, this hexzero reads {version}")
+    return data
+
+
 # ----------------------------------------------------------------------------- snapshots
 
 SNAPSHOT_FORMAT = "hexzero-snapshot"
 SNAPSHOT_VERSION = 1
+SNAPSHOT_FIELDS = ("network_config", "network_state", "train_config", "compute")
 
 
 class SnapshotError(ValueError):
@@ -99,22 +132,21 @@ def snapshot_path(run_dir: str | os.PathLike, index: int) -> Path:
     return Path(run_dir) / "snapshots" / f"snapshot-{index:02d}.pt"
 
 
-def load_snapshot(path: str | os.PathLike) -> dict:
-    """Read a snapshot written by the trainer, checking that it is one."""
-    import torch
+def save_snapshot(path: str | os.PathLike, *, network_config: dict, network_state: dict, train_config: dict,
+                  compute: float, **extra) -> None:
+    """Write a snapshot: the network (architecture and CPU weights), the config that trained
+    it, the compute spent (paper units) and any further JSON-able facts (`extra`: index, flops,
+    params, ledger, metrics)."""
+    weights = {k: v.detach().cpu().clone() for k, v in network_state.items()}
+    save_torch_file(path, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
+                    {"network_config": dict(network_config), "network_state": weights,
+                     "train_config": dict(train_config), "compute": float(compute), **extra})
 
-    path = Path(path)
-    if not path.is_file():
-        raise SnapshotError(f"snapshot {path} does not exist")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch raises many kinds for a torn or foreign file
-        raise SnapshotError(f"snapshot {path} is corrupt or not a torch file ({type(exc).__name__}: {exc})") from None
-    if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
-        raise SnapshotError(f"{path} is not a hexzero snapshot")
-    if data.get("version") != SNAPSHOT_VERSION:
-        raise SnapshotError(f"snapshot {path} has format version {data.get('version')}, this hexzero reads {SNAPSHOT_VERSION}")
-    for key in ("network_config", "network_state", "train_config", "compute"):
+
+def load_snapshot(path: str | os.PathLike) -> dict:
+    """Read a snapshot written by `save_snapshot`, checking that it is one."""
+    data = load_torch_file(path, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, "snapshot", SnapshotError)
+    for key in SNAPSHOT_FIELDS:
         if key not in data:
             raise SnapshotError(f"snapshot {path} lacks '{key}'")
     return data
@@ -129,27 +161,7 @@ def list_snapshots(run_dir: str | os.PathLike) -> list[dict]:
         path = run_dir / rec["file"]
         if path.is_file():
             records.append({**rec, "path": str(path), "run": rec.get("run", run_dir.name)})
-    # a resumed run may log a snapshot twice: keep the last record per index
+    # a run killed between a snapshot and its resume point logs that snapshot again: keep the
+    # last record per index
     by_index = {r["index"]: r for r in records}
     return [by_index[i] for i in sorted(by_index)]
-
-
-def load_snapshot_agent(spec: dict):
-    """An agent from a snapshot spec: {"kind": "snapshot", "path", "nodes", "policy", ...}."""
-    from hexzero.agents import spec_name
-    from hexzero.mcts import SearchAgent, SearchConfig
-    from hexzero.network import network_from_config
-
-    data = load_snapshot(spec["path"])
-    network = network_from_config(data["network_config"])
-    network.load_state_dict(data["network_state"])
-    network.eval()
-    search = dict(data["train_config"].get("search", {}))
-    search.update({k: spec[k] for k in ("nodes", "policy", "greedy", "seed") if k in spec})
-    # No exploration noise; moves sampled from the search policy unless the spec says greedy
-    # (sampled play gives a tournament distinct games to learn from).
-    search.setdefault("greedy", False)
-    search["dirichlet_eps"] = 0.0
-    agent = SearchAgent(network, SearchConfig(**search))
-    agent.name = spec_name(spec)
-    return agent

@@ -12,7 +12,8 @@ from scipy import ndimage
 from hex_reference import STRUCTURE, first_wins, joins_top_bottom, winners_of
 from hexzero import cli
 from hexzero.benchmarks import engine as engine_bench
-from hexzero.hex import (BLACK, EMPTY, NO_MOVE, WHITE, HexError, HexGames, board_text, cell_name, draw_board,
+from hexzero.draw import draw_board
+from hexzero.hex import (BLACK, EMPTY, NO_MOVE, WHITE, HexError, HexGames, board_text, cell_name,
                          moves_text, parse_board_text, parse_cell, parse_moves, seed_kernels, winning_move)
 
 GAMES_PER_SIZE = 100_000

@@ -1,7 +1,8 @@
 """`hexzero show`: a position from a move list, as text and optionally as a picture."""
 from __future__ import annotations
 
-from hexzero.hex import BLACK, WHITE, HexGames, board_text, draw_board, moves_text, parse_moves
+from hexzero.draw import draw_board
+from hexzero.hex import BLACK, WHITE, HexGames, board_text, moves_text, parse_moves
 
 HELP = "print the board after a move list (cell names like 'c3'), whose turn, the winner; --png draws it"
 COLOUR_NAMES = {BLACK: "black (X, top-bottom)", WHITE: "white (O, left-right)"}

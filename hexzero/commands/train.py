@@ -7,6 +7,8 @@ HELP = "train an AlphaZero agent on one board size to a compute budget (resumes 
 
 
 def add_arguments(p):
+    from hexzero.config import DEVICES, MODES
+
     p.add_argument("--board", type=int, default=5, help="board size n (2..19)")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--depth", type=int, default=4)
@@ -14,14 +16,14 @@ def add_arguments(p):
     p.add_argument("--compute", type=float, default=1e12, help="budget in paper units: samples x nodes x parameters")
     p.add_argument("--compute-start", type=float, default=None, help="compute of the first snapshot")
     p.add_argument("--snapshots", type=int, default=21, help="log-spaced snapshots up to the budget")
-    p.add_argument("--mode", choices=["fast", "paper"], default="fast")
+    p.add_argument("--mode", choices=list(MODES), default="fast")
     p.add_argument("--policy", choices=["gumbel", "puct", "regularized"], help="search policy (default: the mode's)")
     p.add_argument("--nodes", type=int, help="search nodes per move (default: the mode's)")
     p.add_argument("--envs", type=int, help="games played at once per worker")
     p.add_argument("--workers", type=int, default=1, help="self-play Ray actors")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--max-seconds", type=float, default=None, help="stop after this much wall time")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--max-seconds", type=float, default=None, help="stop this invocation after this much wall time (run again to continue)")
     p.add_argument("--ray-address", default=None, help="join this Ray cluster instead of starting a local one")
     p.add_argument("--no-ray", action="store_true", help="play in-process (debugging)")
     p.add_argument("--no-eval", action="store_true", help="skip the measures against perfect play at snapshots")
@@ -33,7 +35,7 @@ def add_arguments(p):
 
 
 def config_from_args(args):
-    from hexzero.train import TrainConfig
+    from hexzero.config import TrainConfig
 
     search = {k: v for k, v in (("policy", args.policy), ("nodes", args.nodes)) if v is not None}
     overrides = dict(board=args.board, width=args.width, depth=args.depth, arch=args.arch,
