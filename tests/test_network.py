@@ -1,5 +1,5 @@
 """Networks: the paper's parameter count, compute formulas against torch's own counter, masked
-softmax, snapshots."""
+softmax, bad architectures. (Snapshots: test_storage.py.)"""
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 from hexzero.hex import EMPTY, HexGames, seed_kernels
-from hexzero.network import (NETWORK_KINDS, make_network, network_config, network_from_config,
-                             network_from_snapshot, network_snapshot, resolve_device)
+from hexzero.network import NETWORK_KINDS, make_network, network_config, network_from_config, resolve_device
 
 
 def weights_and_biases(network) -> int:
@@ -79,21 +78,6 @@ def test_masked_softmax_puts_no_mass_on_occupied_cells(kind, n, moves, seed):
     assert np.all(log_probs.detach().numpy()[~occupied_mover] > -1e30)  # legal cells keep finite logits
     assert value.shape == (4,) and torch.all(value.abs() <= 1)
     assert (games.board == EMPTY).sum() == (~occupied_mover).sum()
-
-
-def test_snapshot_round_trip_rebuilds_the_same_function():
-    torch.manual_seed(1)
-    network = make_network("conv", 4, 6, 2)
-    with torch.no_grad():
-        for block in network.blocks:
-            block.alpha.fill_(0.5)  # make the blocks matter
-    data = network_snapshot(network)
-    assert data["network_config"] == {"kind": "conv", "n": 4, "width": 6, "depth": 2} == network_config(network)
-    clone = network_from_snapshot(data)
-    obs = torch.from_numpy(HexGames(4, 2).observation())
-    for a, b in zip(network.eval()(obs), clone(obs)):
-        assert torch.equal(a, b)
-    assert isinstance(network_from_config(data["network_config"]), type(network))
 
 
 def test_bad_architectures_are_refused():

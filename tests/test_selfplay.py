@@ -74,3 +74,22 @@ def test_rotation_maps_samples_to_their_mirror():
     assert rotated.obs[0, 0, 2, 1] == 1 and rotated.obs.sum() == 1
     assert rotated.policy[0, 6] == 1.0
     assert rotated.value[0] == 0.5
+
+
+def test_a_worker_restored_from_its_state_plays_on_exactly():
+    """The resume point's promise: a fresh worker given another's state (through a pickle, as
+    the resume point stores it) plays the same next rounds, games in flight and all."""
+    import pickle
+
+    a = worker(n=3, envs=8, nodes=4, seed=5)
+    a.play(None, 3)  # games in flight, samples pending, openings part played
+    saved = pickle.loads(pickle.dumps(a.state()))
+    b = worker(n=3, envs=8, nodes=4, seed=99)
+    b.restore(saved)
+    b.set_weights(a.network.state_dict())  # weights come with every round, not the state
+    for _ in range(3):
+        (sa, ca), (sb, cb) = a.play(None, 3), b.play(None, 3)
+        assert ca == cb
+        for field in ("obs", "policy", "value"):
+            assert np.array_equal(getattr(sa, field), getattr(sb, field))
+    assert np.array_equal(a.games.board, b.games.board)

@@ -1,14 +1,9 @@
-"""The trainer: compute accounting, snapshots, resume after kill -9, Ray (local and a two-node
-cluster), bad configs, and a 3x3 run that reaches perfect play."""
+"""The trainer: compute accounting, snapshots, Ray (local and a two-node cluster), bad configs,
+the progress bar, and a 3x3 run that reaches perfect play. (Resume: test_resume.py.)"""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +11,7 @@ import torch
 
 from hexzero.network import make_network
 from hexzero.storage import list_snapshots, load_snapshot
-from hexzero.train import ConfigError, TrainConfig, snapshot_points, train
-
-REPO = Path(__file__).resolve().parents[1]
+from hexzero.train import ConfigError, TrainConfig, snapshot_points, target_samples, train
 
 
 def tiny_config(**overrides) -> TrainConfig:
@@ -81,43 +74,8 @@ def test_unwritable_output_folder_fails_before_work(tmp_path):
 
 def test_folder_of_another_board_size_is_refused(tmp_path):
     train(tiny_config(compute=3e5, compute_start=3e5, snapshots=1), tmp_path / "run", progress=False, use_ray=False)
-    with pytest.raises(ConfigError, match="board=3"):
+    with pytest.raises(ConfigError, match="board: stored 3, asked 4"):
         train(tiny_config(board=4), tmp_path / "run", progress=False, use_ray=False)
-
-
-def test_a_run_with_one_worker_repeats_exactly(tmp_path):
-    states = []
-    for name in ("a", "b"):
-        train(tiny_config(), tmp_path / name, progress=False, use_ray=False)
-        states.append(load_snapshot(list_snapshots(tmp_path / name)[-1]["path"])["network_state"])
-    for key in states[0]:
-        assert torch.equal(states[0][key], states[1][key]), key
-
-
-def test_resume_after_kill_minus_9(tmp_path):
-    out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "hexzero.cli", "train", "--board", "3", "--width", "4", "--depth", "1",
-           "--compute", "2e8", "--compute-start", "1e6", "--snapshots", "12", "--nodes", "4", "--envs", "16",
-           "--no-ray", "--no-eval", "--quiet", "--out", str(out)]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list_snapshots(out)) < 3:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    before = list_snapshots(out)
-    assert len(before) >= 3, proc.stderr.read().decode()
-    for rec in before:
-        load_snapshot(rec["path"])  # every snapshot on disk is whole
-    result = subprocess.run(cmd[:-2] + ["--max-seconds", "4", "--out", str(out)], env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    after = list_snapshots(out)
-    assert len(after) > len(before)
-    # Resumed, not restarted: compute continues from where the killed run stood.
-    assert after[len(before)]["compute"] > before[-1]["compute"]
-    assert [r["index"] for r in after] == list(range(len(after)))
 
 
 def test_two_node_ray_cluster_trains_and_snapshots(tmp_path):
@@ -175,3 +133,18 @@ def test_a_round_crossing_several_grid_points_takes_one_snapshot(tmp_path):
     assert summary["finished"] and 1 < len(records) < 12
     assert all(a < b for a, b in zip(computes, computes[1:])), "every snapshot at its own compute"
     assert [r["index"] for r in records] == list(range(len(records)))
+
+
+def test_progress_bar_runs_in_samples_to_what_the_budget_buys(tmp_path, capsys):
+    from tqdm import tqdm
+
+    config = tiny_config(compute=1e6, compute_start=1e5, snapshots=2)
+    train(config, tmp_path / "run", progress=True, use_ray=False)
+    params = make_network("mlp", 3, 4, 1).parameter_count()
+    target = target_samples(config, params)
+    assert target == -(-1e6 // (4 * params))  # compute / (nodes x params), rounded up
+    frames = [f for f in capsys.readouterr().err.replace("\r", "\n").splitlines() if "sample" in f]
+    assert all(f"/{tqdm.format_sizeof(target)} [" in f for f in frames)
+    assert "100%" in frames[-1] and "<00:00" in frames[-1]  # the ETA runs out with the bar
+    # The sample cap shortens the bar.
+    assert target_samples(tiny_config(compute=1e6, max_samples=600), params) == 600
