@@ -60,22 +60,17 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     points = snapshot_points(config)
     target = target_samples(config, unit)
 
+    ledger, snapshot_index, point_index, metrics_rows, ended_by, record = ComputeLedger(), 0, 0, 0, None, {}
     if resume is None:
-        ledger, snapshot_index, point_index, metrics_rows, ended_by = ComputeLedger(), 0, 0, 0, None
         run.cut_back(0, 0)  # what a start killed before its first snapshot left
         run.write_config(config)
-        record = {}
     else:
         ledger = ComputeLedger(**resume["ledger"])
         snapshot_index, point_index = resume["snapshot_index"], resume["point_index"]
         metrics_rows, ended_by = resume["metrics_rows"], resume["ended_by"]
         learner.restore(resume["learner"])
-        rows = run.cut_back(metrics_rows, snapshot_index)
-        record = rows[-1] if rows else {}
-        spent = ledger.paper(config.nodes, unit)
-        doing = f"{run.dir} ended ({ended_by}) at" if ended_by else f"resuming {run.dir} from"
-        print(f"{doing} snapshot {snapshot_index - 1:02d} ({spent:.2g} compute, {ledger.samples:,} samples)",
-              file=sys.stderr)
+        record = run.cut_back(metrics_rows, snapshot_index)[-1]
+        _say_where(run, ledger.paper(config.nodes, unit), record["samples"], snapshot_index, ended_by)
 
     workers = []
     if ended_by is None:
@@ -122,11 +117,11 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         run.append_metrics(record)
         metrics_rows += 1
         if take_snapshot:
-            run.save_resume_point({
-                "train_config": config.to_dict(), "learner": learner.state(),
-                "workers": _worker_states(workers, use_ray), "ledger": dataclasses.asdict(ledger),
-                "snapshot_index": snapshot_index, "point_index": point_index, "metrics_rows": metrics_rows,
-                "ended_by": ended_by})
+            # Last: what the resume point covers (the snapshot, the metrics line) is on disk.
+            run.save_resume_point({"train_config": config.to_dict(), "learner": learner.state(),
+                                   "workers": _worker_states(workers, use_ray), "ledger": dataclasses.asdict(ledger),
+                                   "snapshot_index": snapshot_index, "point_index": point_index,
+                                   "metrics_rows": metrics_rows, "ended_by": ended_by})
             emit("snapshot", {"index": snapshot_index - 1, "files": run.take_changes()})
         emit("round", {"samples": ledger.samples, "target_samples": target, "compute": spent,
                        "target_compute": config.compute})
@@ -144,6 +139,11 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     run.write_summary(summary)
     emit("end", {"summary": summary, "files": run.take_changes()})
     return summary
+
+
+def _say_where(run: RunFolder, spent: float, samples: int, snapshots: int, ended_by: str | None) -> None:
+    doing = f"{run.dir} ended ({ended_by}) at" if ended_by else f"resuming {run.dir} from"
+    print(f"{doing} snapshot {snapshots - 1:02d} ({spent:.2g} compute, {samples:,} samples)", file=sys.stderr)
 
 
 # ----------------------------------------------------------------------------- workers

@@ -98,8 +98,8 @@ def test_kill_minus_9_then_resume_is_bit_identical(tmp_path):
     """The CLI's default path (Ray actors in a local Ray of its own), killed with SIGKILL after
     its second snapshot and run again, against the same run uninterrupted (in-process workers:
     the same worker code, so the same numbers)."""
-    args = ["--board", "3", "--width", "4", "--depth", "1", "--compute", "3e6", "--compute-start", "3e5",
-            "--snapshots", "5", "--nodes", "4", "--envs", "64", "--no-eval", "--quiet"]
+    args = ["--board", "3", "--width", "4", "--depth", "1", "--compute", "1.5e6", "--compute-start", "1.5e5",
+            "--snapshots", "5", "--nodes", "4", "--envs", "32", "--no-eval", "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "hexzero.cli", "train", *args, "--out", str(killed)]
