@@ -8,8 +8,10 @@ HELP = "train an AlphaZero agent on one board size to a compute budget (resumes 
 
 def add_arguments(p):
     from hexzero.config import DEVICES, MODES
+    from hexzero.hex import MAX_SIZE, MIN_SIZE
+    from hexzero.mcts import POLICIES
 
-    p.add_argument("--board", type=int, default=5, help="board size n (2..19)")
+    p.add_argument("--board", type=int, default=5, help=f"board size n ({MIN_SIZE}..{MAX_SIZE})")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--arch", default="mlp", help="network architecture (mlp, as the paper, or conv)")
@@ -17,7 +19,7 @@ def add_arguments(p):
     p.add_argument("--compute-start", type=float, default=None, help="compute of the first snapshot")
     p.add_argument("--snapshots", type=int, default=21, help="log-spaced snapshots up to the budget")
     p.add_argument("--mode", choices=list(MODES), default="fast")
-    p.add_argument("--policy", choices=["gumbel", "puct", "regularized"], help="search policy (default: the mode's)")
+    p.add_argument("--policy", choices=POLICIES, help="search policy (default: the mode's)")
     p.add_argument("--nodes", type=int, help="search nodes per move (default: the mode's)")
     p.add_argument("--envs", type=int, help="games played at once per worker")
     p.add_argument("--workers", type=int, default=1, help="self-play Ray actors")
