@@ -33,6 +33,7 @@ import torch
 import numba
 from numba import njit, prange
 
+import hexzero.kernel_cache  # noqa: F401  (before any kernel: their cache covers the search files)
 from hexzero.hex import BLACK, EMPTY, WHITE, board_to_mover
 from hexzero.network import resolve_device
 from hexzero.policies import (DEFAULT_C, DEFAULT_DIRICHLET_EPS, DESCENTS, LAMBDA_FORMS, PAPER_C, POLICIES, POLICY_CODES,  # noqa: F401

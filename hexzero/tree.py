@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from numba import njit
 
+import hexzero.kernel_cache  # noqa: F401  (before any kernel: their cache covers the search files)
 from hexzero.hex import BLACK, EMPTY, NEIGHBOUR_DC, NEIGHBOUR_DR, WHITE
 
 
