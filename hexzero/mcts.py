@@ -237,6 +237,9 @@ def search(network, board, to_play, config: SearchConfig, rng: np.random.Generat
         noise = np.where(legal, rng.gamma(alpha, size=(batch, a)), 0.0)
         noise /= np.maximum(noise.sum(axis=1, keepdims=True), 1e-30)
         root_prior[:] = np.where(legal, (1 - config.dirichlet_eps) * root_prior + config.dirichlet_eps * noise, 0.0)
+        # The tree's unvisited-prior bookkeeping follows the new prior (nothing is visited yet).
+        tree.unvisited_prior[:batch, 0] = root_prior.sum(axis=1, dtype=np.float64)
+        tree.best_unvisited[:batch, 0] = np.where(legal, root_prior, -1.0).argmax(axis=1)
     if config.policy == "gumbel":
         # Gumbel draws + log prior of the root's actions (the prior after any Dirichlet noise).
         gumbel_logits = np.log(np.maximum(root_prior, 1e-30), dtype=np.float64)

@@ -40,6 +40,7 @@ from numba import njit
 
 import hexzero.kernel_cache  # noqa: F401  (before any kernel: their cache covers the search files)
 from hexzero.hex import EMPTY
+from hexzero.tree import best_unvisited
 
 # The policies, their lambda forms and descents: declared here only (configs, sweeps and the
 # command line import them).
@@ -228,46 +229,42 @@ def regularized_target(tree, b, c, paper_lambda, target, work_f, work_i):
 # ----------------------------------------------------------------------------- gumbel
 
 @njit(cache=True, inline="always")
-def completed_q(tree, b, node, c_visit, c_scale, work_i):
-    """mctx's qtransform_completed_by_mix_value in closed form, one pass over the actions:
-    completed Q = Q for visited actions, the mixed value for the rest; sigma(a) =
-    (completed Q(a) - lo) * scale, min-max over the legal actions. Lists the visited actions
-    in work_i[b, :k]. Returns (mixed, lo, hi, scale, total visits, k)."""
-    children_prior, children_visits, children_values, boards = (
-        tree.children_prior, tree.children_visits, tree.children_values, tree.boards)
-    total_n, max_n, prob_sum, weighted, unvisited, k = 0, 0, 0.0, 0.0, 0, 0
+def completed_q(tree, b, node, c_visit, c_scale):
+    """mctx's qtransform_completed_by_mix_value in closed form, over the node's visited actions
+    only (the tree's list of them): completed Q = Q for visited actions, the mixed value for the
+    rest; sigma(a) = (completed Q(a) - lo) * scale, min-max over the legal actions.
+    Returns (mixed, lo, hi, scale, total visits, best unvisited action or -1)."""
+    children_prior, children_visits, children_values = tree.children_prior, tree.children_visits, tree.children_values
+    total_n, max_n, prob_sum, weighted = 0, 0, 0.0, 0.0
     lo, hi = np.inf, -np.inf
-    for a in range(boards.shape[2]):
+    for i in range(tree.visited_count[b, node]):
+        a = tree.visited_actions[b, node, i]
         nv = children_visits[b, node, a]
-        if nv > 0:
-            total_n += nv
-            max_n = max(max_n, nv)
-            p = max(children_prior[b, node, a], 1e-30)
-            prob_sum += p
-            q = children_values[b, node, a]
-            weighted += p * q
-            lo, hi = min(lo, q), max(hi, q)
-            work_i[b, k] = a
-            k += 1
-        elif boards[b, node, a] == EMPTY:
-            unvisited += 1
+        total_n += nv
+        max_n = max(max_n, nv)
+        p = max(children_prior[b, node, a], 1e-30)
+        prob_sum += p
+        q = children_values[b, node, a]
+        weighted += p * q
+        lo, hi = min(lo, q), max(hi, q)
     mixed = tree.raw_values[b, node]
     if total_n > 0:
         mixed = (mixed + total_n * weighted / prob_sum) / (total_n + 1)
-    if unvisited > 0:
+    unvisited = best_unvisited(tree, b, node)
+    if unvisited >= 0:
         lo, hi = min(lo, mixed), max(hi, mixed)
     scale = (c_visit + max_n) * c_scale / max(hi - lo, 1e-8)
-    return mixed, lo, hi, scale, total_n, k
+    return mixed, lo, hi, scale, total_n, unvisited
 
 
 @njit(cache=True, inline="always")
-def gumbel_policy(tree, b, node, c_visit, c_scale, out, work_i):
+def gumbel_policy(tree, b, node, c_visit, c_scale, out):
     """The improved policy softmax(logits + sigma(completed Q)) into out[b]: prior *
     exp(sigma - max sigma), normalised (0 on occupied cells; no logarithms, and one exp shared
     by all unvisited actions)."""
     children_prior, children_visits, children_values, boards = (
         tree.children_prior, tree.children_visits, tree.children_values, tree.boards)
-    mixed, lo, hi, scale, total_n, k = completed_q(tree, b, node, c_visit, c_scale, work_i)
+    mixed, lo, hi, scale, total_n, unvisited = completed_q(tree, b, node, c_visit, c_scale)
     unvisited_weight = math.exp((mixed - hi) * scale)
     s = 0.0
     for a in range(boards.shape[2]):
@@ -283,75 +280,50 @@ def gumbel_policy(tree, b, node, c_visit, c_scale, out, work_i):
 
 
 @njit(cache=True, inline="always")
-def gumbel_interior_select(tree, b, node, c_visit, c_scale, work_f, work_i):
+def gumbel_interior_select(tree, b, node, c_visit, c_scale, work_f):
     """argmax pi'(a) - n(a) / (1 + N), scaled by the improved policy's unnormalised sum s.
     Every unvisited action has the same weight exp(sigma(mixed value)), so the best of them is
-    the one with the highest prior and their share of s is that weight times their prior mass:
-    one pass over the actions gathers completed_q's numbers, that prior mass and that best
-    action, and only the visited actions (work_i[b, :k], weights in work_f[b, :k]) take an exp
-    and a score. (Gumbel spends most of its time here: a second pass over all actions, as in
-    gumbel_policy, made it twice as slow as puct.)"""
-    children_prior, children_visits, children_values, boards = (
-        tree.children_prior, tree.children_visits, tree.children_values, tree.boards)
-    total_n, max_n, prob_sum, weighted, k = 0, 0, 0.0, 0.0, 0
-    lo, hi = np.inf, -np.inf
-    prior_unvisited, best_prior, best_unvisited = 0.0, -1.0, -1
-    for a in range(boards.shape[2]):
-        nv = children_visits[b, node, a]
-        if nv > 0:
-            total_n += nv
-            max_n = max(max_n, nv)
-            p = max(children_prior[b, node, a], 1e-30)
-            prob_sum += p
-            q = children_values[b, node, a]
-            weighted += p * q
-            lo, hi = min(lo, q), max(hi, q)
-            work_i[b, k] = a
-            k += 1
-        elif boards[b, node, a] == EMPTY:
-            p = children_prior[b, node, a]
-            prior_unvisited += p
-            if p > best_prior:
-                best_prior, best_unvisited = p, a
-    # completed_q's closed form, as there.
-    mixed = tree.raw_values[b, node]
-    if total_n > 0:
-        mixed = (mixed + total_n * weighted / prob_sum) / (total_n + 1)
-    if best_unvisited >= 0:
-        lo, hi = min(lo, mixed), max(hi, mixed)
-    scale = (c_visit + max_n) * c_scale / max(hi - lo, 1e-8)
+    the one of highest prior and their share of s is that weight times their prior mass (both
+    kept by the tree): the selection runs over the visited actions only (weights in
+    work_f[b, :k]). Gumbel's pi' is sharp, so its descents go deep (about 3x PUCT's on 5x5 at
+    64 nodes) through nodes with few visited actions: a pass over all A at every level made it
+    twice as slow as PUCT."""
+    children_prior, children_visits, children_values = tree.children_prior, tree.children_visits, tree.children_values
+    mixed, lo, hi, scale, total_n, unvisited = completed_q(tree, b, node, c_visit, c_scale)
     best, best_a, s = -np.inf, -1, 0.0
-    if best_unvisited >= 0:
+    if unvisited >= 0:
         unvisited_weight = math.exp((mixed - hi) * scale)
-        best, best_a, s = best_prior * unvisited_weight, best_unvisited, prior_unvisited * unvisited_weight
+        best, best_a = children_prior[b, node, unvisited] * unvisited_weight, unvisited
+        s = tree.unvisited_prior[b, node] * unvisited_weight
+    k = tree.visited_count[b, node]
     for i in range(k):
-        a = work_i[b, i]
+        a = tree.visited_actions[b, node, i]
         w = children_prior[b, node, a] * math.exp((children_values[b, node, a] - hi) * scale)
         work_f[b, i] = w
         s += w
     visit_weight = s / (1.0 + total_n)
     for i in range(k):
-        a = work_i[b, i]
+        a = tree.visited_actions[b, node, i]
         score = work_f[b, i] - children_visits[b, node, a] * visit_weight
-        if score > best or (score == best and a < best_a):  # ties to the lowest action, as one pass would
+        if score > best or (score == best and a < best_a):  # ties to the lowest action
             best, best_a = score, a
     return best_a
 
 
 @njit(cache=True, inline="always")
-def gumbel_root_choice(tree, b, gumbel_logits, considered_visit, c_visit, c_scale, work_i):
+def gumbel_root_choice(tree, b, gumbel_logits, considered_visit, c_visit, c_scale):
     """argmax g + logits + sigma over the root actions with exactly `considered_visit` visits
-    (sequential halving's candidates; the most visited ones for the final move).
-    gumbel_logits[b] = the root's Gumbel draws + log prior."""
+    (sequential halving's candidates; the most visited ones for the final move), ties to the
+    lowest action. gumbel_logits[b] = the root's Gumbel draws + log prior."""
     children_visits, children_values, boards = tree.children_visits, tree.children_values, tree.boards
-    mixed, lo, hi, scale, total_n, k = completed_q(tree, b, 0, c_visit, c_scale, work_i)
+    mixed, lo, hi, scale, total_n, unvisited = completed_q(tree, b, 0, c_visit, c_scale)
     best, best_a = -np.inf, -1
     if considered_visit > 0:  # candidates are visited: scan the visited list only
-        for i in range(k):
-            a = work_i[b, i]
+        for i in range(tree.visited_count[b, 0]):
+            a = tree.visited_actions[b, 0, i]
             if children_visits[b, 0, a] == considered_visit:
                 score = gumbel_logits[b, a] + (children_values[b, 0, a] - lo) * scale
-                if score > best:
+                if score > best or (score == best and a < best_a):
                     best, best_a = score, a
         return best_a
     for a in range(boards.shape[2]):
@@ -363,14 +335,14 @@ def gumbel_root_choice(tree, b, gumbel_logits, considered_visit, c_visit, c_scal
 
 
 @njit(cache=True, inline="always")
-def gumbel_target(tree, b, params, target, work_i):
+def gumbel_target(tree, b, params, target):
     """The improved policy at the root into target[b]; returns the sequential-halving winner."""
     children_visits = tree.children_visits
     most = 0
     for a in range(children_visits.shape[2]):
         most = max(most, children_visits[b, 0, a])
-    action = gumbel_root_choice(tree, b, params.gumbel_logits, most, params.c_visit, params.c_scale, work_i)
-    gumbel_policy(tree, b, 0, params.c_visit, params.c_scale, target, work_i)
+    action = gumbel_root_choice(tree, b, params.gumbel_logits, most, params.c_visit, params.c_scale)
+    gumbel_policy(tree, b, 0, params.c_visit, params.c_scale, target)
     return action
 
 
@@ -386,8 +358,8 @@ def select(tree, b, node, params, sim, depth, work_f, work_i):
                                   uniform_draw(params.key, b, sim, depth), work_f, work_i)
     if node == 0:
         return gumbel_root_choice(tree, b, params.gumbel_logits, params.considered[b, sim], params.c_visit,
-                                  params.c_scale, work_i)
-    return gumbel_interior_select(tree, b, node, params.c_visit, params.c_scale, work_f, work_i)
+                                  params.c_scale)
+    return gumbel_interior_select(tree, b, node, params.c_visit, params.c_scale, work_f)
 
 
 @njit(cache=True, inline="always")
@@ -401,7 +373,7 @@ def root_target(tree, b, params, target, work_f, work_i):
     if params.kind == REGULARIZED:
         regularized_target(tree, b, params.c, params.paper_lambda, target, work_f, work_i)
         return -1
-    return gumbel_target(tree, b, params, target, work_i)
+    return gumbel_target(tree, b, params, target)
 
 
 @njit(cache=True)

@@ -13,6 +13,13 @@ For B trees over A = n*n actions; node 0 is the root:
     terminal bool[B, N]            the move into the node won the game
     boards int8[B, N, A], to_play int8[B, N]   the node's position
     node_count int32[B]
+    visited_actions int16[B, N, A], visited_count int32[B, N]   the node's visited actions, in
+                                   the order of their first visits (written by the backup)
+    unvisited_prior float64[B, N]  the prior mass of the node's legal unvisited actions
+    best_unvisited int32[B, N]     the unvisited legal action of highest prior (lowest on ties),
+                                   -1 when none, STALE after it was visited (found again on use)
+The last four let a selection that treats all unvisited actions alike (Gumbel's) run over the
+visited actions only, not over all A, at every level of a descent.
 The kernels take these as one `Tree` (a NamedTuple of arrays, which numba passes by field) and
 a `Buffers` of the step's work arrays. Frames: the tree lives in the absolute BOARD frame
 (actions are board cells). The network sees the mover's frame (DESIGN.md);
@@ -51,6 +58,13 @@ class Tree(NamedTuple):
     boards: np.ndarray
     to_play: np.ndarray
     node_count: np.ndarray
+    visited_actions: np.ndarray
+    visited_count: np.ndarray
+    unvisited_prior: np.ndarray
+    best_unvisited: np.ndarray
+
+
+STALE = -2  # best_unvisited after that action was visited
 
 
 class Buffers(NamedTuple):
@@ -85,6 +99,10 @@ class SearchTree:
         self.boards = np.zeros((capacity, nodes, a), np.int8)
         self.to_play = np.zeros((capacity, nodes), np.int8)
         self.node_count = np.zeros(capacity, np.int32)
+        self.visited_actions = np.zeros((capacity, nodes, a), np.int16)
+        self.visited_count = np.zeros((capacity, nodes), np.int32)
+        self.unvisited_prior = np.zeros((capacity, nodes), np.float64)
+        self.best_unvisited = np.full((capacity, nodes), -1, np.int32)
         self.obs = np.zeros((capacity, 2, n, n), np.float32)
         self.obs_tensor = torch.from_numpy(self.obs)
         self.leaf = np.zeros(capacity, np.int32)
@@ -169,6 +187,9 @@ def init_node(tree, b, node, parent, action):
     tree.parents[b, node] = parent
     tree.action_from_parent[b, node] = action
     tree.terminal[b, node] = False
+    tree.visited_count[b, node] = 0
+    tree.unvisited_prior[b, node] = 0.0
+    tree.best_unvisited[b, node] = -1
     # children_prior is written whole by the node's backup, children_values before any read.
     for a in range(tree.boards.shape[2]):
         tree.children_index[b, node, a] = -1
@@ -214,6 +235,35 @@ def expand(tree, b, node, a, n, buffers):
 
 
 @njit(cache=True, inline="always")
+def note_first_visit(tree, b, node, a):
+    """Action a of node just got its first visit: list it, take its prior off the unvisited mass."""
+    k = tree.visited_count[b, node]
+    tree.visited_actions[b, node, k] = a
+    tree.visited_count[b, node] = k + 1
+    tree.unvisited_prior[b, node] -= tree.children_prior[b, node, a]
+    if tree.best_unvisited[b, node] == a:
+        tree.best_unvisited[b, node] = STALE
+
+
+@njit(cache=True, inline="always")
+def best_unvisited(tree, b, node):
+    """The node's unvisited legal action of highest prior (lowest on ties), -1 when none."""
+    best_a = tree.best_unvisited[b, node]
+    if best_a != STALE:
+        return best_a
+    best_prior = -1.0
+    for a in range(tree.boards.shape[2]):
+        if tree.boards[b, node, a] == EMPTY and tree.children_visits[b, node, a] == 0:
+            p = tree.children_prior[b, node, a]
+            if p > best_prior:
+                best_prior, best_a = p, a
+    if best_a == STALE:
+        best_a = -1
+    tree.best_unvisited[b, node] = best_a
+    return best_a
+
+
+@njit(cache=True, inline="always")
 def backup_tree(tree, b, buffers, probs, values, n):
     """Store the network's output at tree b's evaluated leaf (priors mapped from the mover's
     frame to the board frame) and back the leaf's value up to the root, negating at every ply."""
@@ -224,13 +274,20 @@ def backup_tree(tree, b, buffers, probs, values, n):
     if buffers.needs_eval[b]:
         tree.raw_values[b, node] = values[b]
         white = tree.to_play[b, node] == WHITE
+        mass, best_prior, best_a = 0.0, -1.0, -1
         for a in range(boards.shape[2]):
             if boards[b, node, a] == EMPTY:
                 r = a // n
                 m = (a - r * n) * n + r if white else a
                 tree.children_prior[b, node, a] = probs[b, m]
+                p = tree.children_prior[b, node, a]
+                mass += p
+                if p > best_prior:
+                    best_prior, best_a = p, a
             else:
                 tree.children_prior[b, node, a] = 0.0
+        tree.unvisited_prior[b, node] = mass
+        tree.best_unvisited[b, node] = best_a
     v = tree.raw_values[b, node]
     while True:
         node_visits[b, node] += 1
@@ -241,5 +298,7 @@ def backup_tree(tree, b, buffers, probs, values, n):
         a = tree.action_from_parent[b, node]
         v = -v
         children_visits[b, parent, a] += 1
+        if children_visits[b, parent, a] == 1:
+            note_first_visit(tree, b, parent, a)
         children_values[b, parent, a] += (v - children_values[b, parent, a]) / children_visits[b, parent, a]
         node = parent

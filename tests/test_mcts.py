@@ -144,6 +144,16 @@ def test_budget_and_outputs_are_consistent(policy, n, nodes, batch, seed):
             assert tree.terminal[b, node] == won
             if not won:
                 assert tree.children_prior[b, node].sum() == pytest.approx(1.0, rel=1e-4)
+    # The tree's visited-action bookkeeping matches its visit counts at every evaluated node.
+    for b in range(batch):
+        for node in range(tree.node_count[b]):
+            if tree.terminal[b, node]:
+                continue
+            visits = tree.children_visits[b, node]
+            listed = tree.visited_actions[b, node, :tree.visited_count[b, node]]
+            assert sorted(listed.tolist()) == np.flatnonzero(visits).tolist()
+            unvisited = (tree.boards[b, node] == EMPTY) & (visits == 0)
+            assert tree.unvisited_prior[b, node] == pytest.approx(tree.children_prior[b, node][unvisited].sum(), abs=1e-5)
 
 
 def test_same_seed_same_search_and_seeds_matter():

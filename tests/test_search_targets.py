@@ -16,6 +16,7 @@ from hexzero.hex import EMPTY
 from hexzero.mcts import SearchConfig, SearchTree, policy_params, root_outputs, search
 from hexzero.network import make_network
 from hexzero.policies import select_actions, uniform_draw
+from hexzero.tree import STALE
 
 from test_mcts import random_positions
 
@@ -103,6 +104,15 @@ def random_tree(seed: int, n: int = 5, batch: int = RANDOM_NODES) -> SearchTree:
             visited = legal & (rng.random(a) < rng.uniform(0.0, 1.0))
             tree.children_visits[b, node] = np.where(visited, rng.geometric(rng.uniform(0.05, 0.8), size=a), 0)
             tree.children_values[b, node] = np.where(visited, rng.uniform(-1, 1, size=a), 0.0)
+            # The tree's visited-action bookkeeping, in a random first-visit order; the best
+            # unvisited action sometimes left for the kernels to find.
+            order = rng.permutation(np.flatnonzero(tree.children_visits[b, node]))
+            tree.visited_actions[b, node, :len(order)] = order
+            tree.visited_count[b, node] = len(order)
+            unvisited = legal & (tree.children_visits[b, node] == 0)
+            tree.unvisited_prior[b, node] = tree.children_prior[b, node][unvisited].astype(np.float64).sum()
+            best = np.where(unvisited, tree.children_prior[b, node], -1.0).argmax() if unvisited.any() else -1
+            tree.best_unvisited[b, node] = STALE if rng.random() < 0.5 else best
             tree.node_visits[b, node] = 1 + tree.children_visits[b, node].sum()
             tree.node_values[b, node] = rng.uniform(-1, 1)
             tree.raw_values[b, node] = rng.uniform(-1, 1)
