@@ -4,7 +4,7 @@ bad configs, determinism and golden trees.
 Golden trees: tests/fixtures/golden_search.json holds a small seeded search's results per
 policy. A change that alters search results fails `test_golden_trees`; if the change is
 intended, regenerate the fixture with
-    cd /work/main && PYTHONPATH=. python tests/test_mcts.py --regenerate-golden
+    PYTHONPATH=. python tests/test_mcts.py --regenerate-golden
 and say why in the commit.
 """
 from __future__ import annotations
@@ -57,13 +57,19 @@ LOSS_IN_ONE = position(4, "b1 b2 b3", "a4 d1")
 BLOCKING_CELL = parse_moves("b4", 4)[0]
 
 
+# Every policy, and the regularised policy with the paper's lambda form (and its c = 1/16) too.
+TACTIC_POLICIES = [*POLICIES, "regularized-paper"]
+
+
 def tactic_config(policy: str, nodes: int) -> SearchConfig:
     # PUCT and the regularised policy act greedily; Gumbel's sampled mode breaks the exact ties
     # a uniform prior leaves in its first halving round.
-    return SearchConfig(policy=policy, nodes=nodes, greedy=policy != "gumbel", dirichlet_eps=0.0)
+    policy, _, lambda_form = policy.partition("-")
+    return SearchConfig(policy=policy, nodes=nodes, greedy=policy != "gumbel", dirichlet_eps=0.0,
+                        lambda_form=lambda_form or "sqrt")
 
 
-@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("policy", TACTIC_POLICIES)
 def test_finds_the_win_in_one_with_exact_terminal_values(policy):
     board, to_play = WIN_IN_ONE
     for seed in range(3):
@@ -77,7 +83,7 @@ def test_finds_the_win_in_one_with_exact_terminal_values(policy):
         assert winners and result.value[0] > 0.2
 
 
-@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("policy", TACTIC_POLICIES)
 def test_blocks_the_loss_in_one(policy):
     board, to_play = LOSS_IN_ONE
     for seed in range(3):
@@ -138,6 +144,16 @@ def test_budget_and_outputs_are_consistent(policy, n, nodes, batch, seed):
             assert tree.terminal[b, node] == won
             if not won:
                 assert tree.children_prior[b, node].sum() == pytest.approx(1.0, rel=1e-4)
+    # The tree's visited-action bookkeeping matches its visit counts at every evaluated node.
+    for b in range(batch):
+        for node in range(tree.node_count[b]):
+            if tree.terminal[b, node]:
+                continue
+            visits = tree.children_visits[b, node]
+            listed = tree.visited_actions[b, node, :tree.visited_count[b, node]]
+            assert sorted(listed.tolist()) == np.flatnonzero(visits).tolist()
+            unvisited = (tree.boards[b, node] == EMPTY) & (visits == 0)
+            assert tree.unvisited_prior[b, node] == pytest.approx(tree.children_prior[b, node][unvisited].sum(), abs=1e-5)
 
 
 def test_same_seed_same_search_and_seeds_matter():
