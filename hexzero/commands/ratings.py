@@ -115,24 +115,25 @@ def plot_elo_vs_compute(tables: list[RatingTable], path) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def pools(db, board: int) -> list[tuple[str, list]]:
-    """The pools of one board as (title, agent rows): the frontier, then the test-time agents
-    (when there are any) with the reference agents (no run: random, perfect) they played."""
+def pools(db, board: int) -> list[tuple[str, list, list]]:
+    """The pools of one board as (title, agent rows, own rows): the frontier, then the
+    test-time agents (when there are any) with the reference agents (no run: random, perfect)
+    they played. A pool's own agents are those whose stored ratings it writes: a test-time
+    pool leaves the references' frontier ratings as they are."""
     from elo.db import is_test_time
 
     rows = db.agents(board)
     frontier = [r for r in rows if not is_test_time(r.name)]
     test_time = [r for r in rows if is_test_time(r.name)]
-    if not test_time:
-        return [(f"{board}x{board}", frontier)]
-    references = [r for r in frontier if r.run is None]
-    return [(f"{board}x{board}", frontier), (f"{board}x{board} test-time agents", references + test_time)]
+    out = [(f"{board}x{board}", frontier, frontier)]
+    if test_time:
+        references = [r for r in frontier if r.run is None]
+        out.append((f"{board}x{board} test-time agents", references + test_time, test_time))
+    return out
 
 
-def refit(db, title: str, rows, colours: str) -> RatingTable | None:
-    """Fit the agents of a pool that have played each other; store the ratings of its own
-    agents (a test-time pool leaves the frontier's reference agents as they are)."""
-    from elo.db import is_test_time
+def refit(db, title: str, rows, own, colours: str) -> RatingTable | None:
+    """Fit the agents of a pool that have played each other; store the ratings of its own."""
     from elo.tournament import fit_pool
 
     games, _ = db.games([r.id for r in rows])
@@ -141,9 +142,8 @@ def refit(db, title: str, rows, colours: str) -> RatingTable | None:
     if not rows:
         return None
     ratings, _ = fit_pool(db, rows, colours)
-    test_time_pool = any(is_test_time(r.name) for r in rows)
-    own = [k for k, r in enumerate(rows) if is_test_time(r.name) == test_time_pool]
-    db.save_ratings(ratings, [r.id for r in rows], only=own)
+    own_ids = {r.id for r in own}
+    db.save_ratings(ratings, [r.id for r in rows], only=[k for k, r in enumerate(rows) if r.id in own_ids])
     return RatingTable.from_fit(title, ratings, rows)
 
 
@@ -156,11 +156,11 @@ def main(args) -> int:
     with TournamentDB(args.db, readonly=not args.refit) as db:
         boards = [args.board] if args.board is not None else sorted({r.board for r in db.agents()})
         for board in boards:
-            for title, rows in pools(db, board):
+            for title, rows, own in pools(db, board):
                 if args.refit:
-                    table = refit(db, title, rows, args.colours or "average")
+                    table = refit(db, title, rows, own, args.colours or "average")
                 else:
-                    table = RatingTable.from_stored(title, db.stored_ratings([r.id for r in rows]), rows)
+                    table = RatingTable.from_stored(title, db.stored_ratings([r.id for r in own]), own)
                 if table is None or not table.rows:
                     print(f"{title}: {'no games' if args.refit else 'no stored ratings'} yet")
                     continue
