@@ -16,10 +16,14 @@ def add_arguments(p):
 
 
 def main(args) -> int:
-    from experiments.pipeline import reproduce
+    import time
 
     source = args.config or args.preset
     out = args.out or output_folder(f"runs/{args.preset if not args.config else 'custom'}")
+    # The pipeline's imports (torch, Ray, scipy) take 5-15 s before its first line: say so.
+    print(f"[reproduce {time.strftime('%H:%M:%S')}] {source} -> {out}: loading torch, Ray and scipy", flush=True)
+    from experiments.pipeline import reproduce
+
     report = reproduce(source, out, progress=not args.quiet, ray_address=args.ray_address,
                        skip_tradeoff=args.skip_tradeoff)
     print(f"report: {report}")
