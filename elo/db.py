@@ -6,10 +6,20 @@ concurrent tournament replays at most the batches that were in flight). A row ho
 wins and games as black and as white against agent B (`MatchResult.counts()`). WAL mode, a
 long busy_timeout and `BEGIN IMMEDIATE` transactions let several processes write at once
 without losing anything.
+
+Snapshot paths are stored relative to the database's folder when the snapshot lies under it
+(a run folder holds its database), so a run folder copied or moved elsewhere rates again; they
+are resolved to absolute paths on read. Paths outside the folder, and those of databases
+written before this, are stored absolute and read as they are.
+
+A database is opened for writing (created when missing) or, with `readonly=True`, read
+without changing a byte of it. A file that is empty, not SQLite, or SQLite without the
+tournament tables is refused with a `TournamentDBError` naming it, never turned into one.
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -74,24 +84,81 @@ class AgentRow:
     nodes: int | None = None
 
 
+@dataclass(frozen=True)
+class StoredRating:
+    """An agent's rating as last saved: by the tournament that played it, or an explicit refit."""
+    elo: float
+    lower: float
+    upper: float
+    sd: float
+    games: int
+    anchor: str
+    method: str
+    fitted_at: float
+
+
+class TournamentDBError(ValueError):
+    """A path that cannot be opened as a tournament database; the message names it."""
+
+
+# Agents rated at several test-time node counts (experiments.pipeline's trade-off) form their
+# own pool: their games never enter the ratings of the training-compute frontier.
+TEST_TIME_PREFIX = "tt/"
+
+
+def is_test_time(name: str) -> bool:
+    return name.startswith(TEST_TIME_PREFIX)
+
+
 COUNT_KEYS = ("a_wins_as_black", "a_games_as_black", "a_wins_as_white", "a_games_as_white")
 AGENT_COLUMNS = "id, name, board, kind, spec, run, snapshot_index, compute, flops, params, nodes"
 
 
 class TournamentDB:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | os.PathLike, readonly: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # autocommit mode: every write below opens its own BEGIN IMMEDIATE transaction
-        self.conn = sqlite3.connect(self.path, timeout=120.0, isolation_level=None)
+        self.readonly = readonly
+        self.folder = self.path.resolve().parent   # snapshot paths are stored relative to it
+        if self.path.is_dir():
+            raise TournamentDBError(f"{self.path} is a folder, not a tournament database file")
+        if self.path.exists() and self.path.stat().st_size == 0:
+            # SQLite would happily make an empty file a database: it is more likely a mistake.
+            raise TournamentDBError(f"{self.path} is an empty file, not a tournament database")
+        if readonly and not self.path.exists():
+            raise TournamentDBError(f"no tournament database at {self.path}")
+        if readonly:
+            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=120.0,
+                                        isolation_level=None)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # autocommit mode: every write below opens its own BEGIN IMMEDIATE transaction
+            self.conn = sqlite3.connect(self.path, timeout=120.0, isolation_level=None)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise TournamentDBError(f"{self.path} is not a tournament database (SQLite: {exc})") from None
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _open(self) -> None:
         self.conn.execute("PRAGMA busy_timeout = 120000")
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "agents" not in tables:
+            raise TournamentDBError(f"{self.path} is an SQLite database but not a tournament database "
+                                    f"(no agents table; it has {', '.join(sorted(tables))})")
+        old = [r[1] for r in self.conn.execute("PRAGMA table_info(results)")]
+        if old and "agent_a" not in old:
+            raise TournamentDBError(f"{self.path} holds results in an older layout (one row per colour order); "
+                                    "rate into a new database")
+        if self.readonly:
+            if not tables:
+                raise TournamentDBError(f"{self.path} is an SQLite database without tournament tables")
+            return
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")
         self.conn.execute("PRAGMA foreign_keys = ON")
-        old = [r[1] for r in self.conn.execute("PRAGMA table_info(results)")]
-        if old and "agent_a" not in old:
-            raise ValueError(f"{self.path} holds results in an older layout (one row per colour order); "
-                             "rate into a new database")
         with self.transaction():
             for statement in SCHEMA.split(";"):
                 if statement.strip():
@@ -122,10 +189,13 @@ class TournamentDB:
             raise ValueError(f"agent spec must be a dict with a 'kind', got {spec!r}")
         if "n" in spec and spec["n"] != board:
             raise ValueError(f"agent spec {spec} plays {spec['n']}x{spec['n']}, not board {board}")
-        key = spec_key(spec)
         name = name or spec_name(spec)
+        stored = self._stored_spec(spec)
+        key = spec_key(stored)
+        # A database written before paths were stored relative holds the absolute form.
+        legacy = spec_key(self._absolute_spec(stored))
         with self.transaction():
-            row = self.conn.execute("SELECT id, board, name FROM agents WHERE spec = ?", (key,)).fetchone()
+            row = self.conn.execute("SELECT id, board, name FROM agents WHERE spec IN (?, ?)", (key, legacy)).fetchone()
             if row is not None:
                 if row[1] != board:
                     raise ValueError(f"agent {row[2]} is registered for board {row[1]}, not {board}")
@@ -142,8 +212,25 @@ class TournamentDB:
         query, args = f"SELECT {AGENT_COLUMNS} FROM agents", ()
         if board is not None:
             query, args = query + " WHERE board = ?", (board,)
-        return [AgentRow(r[0], r[1], r[2], r[3], json.loads(r[4]), *r[5:])
+        return [AgentRow(r[0], r[1], r[2], r[3], self._absolute_spec(json.loads(r[4])), *r[5:])
                 for r in self.conn.execute(query + " ORDER BY id", args)]
+
+    def _stored_spec(self, spec: dict) -> dict:
+        """The spec as stored: a snapshot's path relative to the database's folder when the
+        snapshot lies under it, else absolute (a relative path given is read from the cwd)."""
+        if spec.get("kind") != "snapshot" or "path" not in spec:
+            return spec
+        path = Path(spec["path"]).resolve()
+        try:
+            return {**spec, "path": path.relative_to(self.folder).as_posix()}
+        except ValueError:
+            return {**spec, "path": str(path)}
+
+    def _absolute_spec(self, spec: dict) -> dict:
+        """The spec as agents are built from it: a stored relative path joined to the folder."""
+        if spec.get("kind") != "snapshot" or "path" not in spec:
+            return spec
+        return {**spec, "path": str(self.folder / spec["path"])}
 
     def agent(self, who: int | str) -> AgentRow:
         """An agent by id or name; ValueError naming it when it is not registered."""
@@ -190,15 +277,25 @@ class TournamentDB:
 
     # ------------------------------------------------------------------ ratings
 
-    def save_ratings(self, ratings: Ratings, agent_ids: list[int]) -> None:
+    def save_ratings(self, ratings: Ratings, agent_ids: list[int], only: list[int] | None = None) -> None:
+        """Store a pool's fit (`agent_ids[k]` is `ratings`' agent k); `only`: the indices k to
+        store, when some of the pool's agents keep the ratings of another pool."""
         now = time.time()
+        keep = range(len(agent_ids)) if only is None else only
         with self.transaction():
             self.conn.executemany(
                 "INSERT OR REPLACE INTO ratings (agent_id, elo, lower, upper, sd, games, anchor, method, fitted_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?)",
-                [(int(a), float(e), float(lo), float(hi), float(s), int(g), ratings.anchor, ratings.method, now)
-                 for a, e, lo, hi, s, g in zip(agent_ids, ratings.elo, ratings.lower, ratings.upper, ratings.sd,
-                                                ratings.games)])
+                [(int(agent_ids[k]), float(ratings.elo[k]), float(ratings.lower[k]), float(ratings.upper[k]),
+                  float(ratings.sd[k]), int(ratings.games[k]), ratings.anchor, ratings.method, now) for k in keep])
+
+
+    def stored_ratings(self, agent_ids: list[int]) -> dict[int, StoredRating]:
+        """The last saved rating of each of `agent_ids` that has one."""
+        wanted = {int(a) for a in agent_ids}
+        return {r[0]: StoredRating(*r[1:]) for r in self.conn.execute(
+            "SELECT agent_id, elo, lower, upper, sd, games, anchor, method, fitted_at FROM ratings")
+            if r[0] in wanted}
 
 
 class _Transaction:

@@ -174,6 +174,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _pin_config(out, config, source)
+    _log("starting a local Ray" if ray_address is None else f"joining the Ray cluster at {ray_address}")
     ensure_ray(ray_address)
     specs = run_specs(config)
 

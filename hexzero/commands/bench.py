@@ -4,6 +4,8 @@ from __future__ import annotations
 import importlib
 import json
 
+from hexzero.commands.inputs import output_file
+
 HELP = "run a benchmark (engine, mcts, selfplay, perfect, solver, tournament, ratings) and print JSON records"
 BENCHMARKS = ["engine", "mcts", "selfplay", "perfect", "solver", "tournament", "ratings"]
 
@@ -18,7 +20,7 @@ def add_arguments(parser):
                 continue
             raise
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        p.add_argument("--output", help="also write the JSON records to this file")
+        p.add_argument("--output", type=output_file, help="also write the JSON records to this file")
         module.add_arguments(p)
         p.set_defaults(_bench_run=module.run)
 

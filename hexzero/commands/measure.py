@@ -11,18 +11,20 @@ import time
 
 import numpy as np
 
+from hexzero.commands.inputs import agent_or_snapshot, output_folder
+
 HELP = "move accuracy and win rate against perfect play of an agent (random, perfect or a snapshot)"
 
 
 def add_arguments(parser):
-    parser.add_argument("agent", help="random, perfect, or a snapshot file (.pt)")
+    parser.add_argument("agent", type=agent_or_snapshot, help="random, perfect, or a snapshot file (.pt)")
     parser.add_argument("--board", type=int, default=None, help="board size (a snapshot says its own)")
     parser.add_argument("--nodes", type=int, default=None, help="search nodes per move for a snapshot")
     parser.add_argument("--sample", action="store_true", help="a snapshot samples its moves from the search policy")
     parser.add_argument("--positions", type=int, default=None, help="size of the position set (default 1000)")
     parser.add_argument("--games", type=int, default=200, help="games against the perfect agent (even)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cache", default=None, help="solver table folder")
+    parser.add_argument("--cache", type=output_folder, default=None, help="solver table folder")
 
 
 def _agent(args):
@@ -46,18 +48,13 @@ def main(args) -> int:
     from hexzero.arena import play_match
     from hexzero.measures import DEFAULT_POSITIONS, accuracy_positions, move_accuracy
     from hexzero.solver import MAX_SOLVED_SIZE, PerfectAgent, SolverError, get_solver
-    from hexzero.storage import SnapshotError
 
-    try:
-        agent = _agent(args)
-        n = agent.n
-        if n > MAX_SOLVED_SIZE:
-            raise SolverError(f"perfect play is known up to {MAX_SOLVED_SIZE}x{MAX_SOLVED_SIZE}, not {n}x{n}")
-        if args.games < 2 or args.games % 2:
-            raise ValueError(f"--games must be a positive even number, got {args.games}")
-    except (ValueError, SnapshotError, OSError) as exc:
-        print(f"hexzero measure: {exc}", file=sys.stderr)
-        return 2
+    if args.games < 2 or args.games % 2:
+        raise ValueError(f"--games must be a positive even number, got {args.games}")
+    agent = _agent(args)
+    n = agent.n
+    if n > MAX_SOLVED_SIZE:
+        raise SolverError(f"perfect play is known up to {MAX_SOLVED_SIZE}x{MAX_SOLVED_SIZE}, not {n}x{n}")
     started = time.perf_counter()
     print(f"solving the {n}x{n} position set (fast once the solver table holds it)...", file=sys.stderr)
     positions = accuracy_positions(n, args.positions or DEFAULT_POSITIONS, args.seed, args.cache)

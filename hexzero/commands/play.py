@@ -5,11 +5,13 @@ import sys
 
 import numpy as np
 
+from hexzero.commands.inputs import agent_or_snapshot, play_move
+
 HELP = "play against a snapshot in the terminal: moves typed as cell names (c3), 'quit' to stop"
 
 
 def add_arguments(p):
-    p.add_argument("agent", help="a snapshot file, or 'random' / 'perfect'")
+    p.add_argument("agent", type=agent_or_snapshot, help="a snapshot file, or 'random' / 'perfect'")
     p.add_argument("--board", type=int, help="board size (needed for random/perfect)")
     p.add_argument("--nodes", type=int, default=64, help="search nodes per move of the snapshot")
     p.add_argument("--policy", default=None, help="search policy (default: the snapshot's)")
@@ -55,9 +57,9 @@ def main(args, stdin=None, stdout=None) -> int:
                 print("\nbye", file=out)
                 return 0
             try:
-                games.step(np.array([parse_cell(line.strip(), n)]))
+                play_move(games, parse_cell(line.strip(), n))
             except HexError as exc:
-                print(f"illegal: {exc}", file=out)
+                print(f"{exc}; try again", file=out)
         else:
             move = int(agent.act(games.board, games.to_play, rng)[0])
             print(f"{agent.name} plays {cell_name(move, n)}", file=out)

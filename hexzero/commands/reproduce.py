@@ -1,23 +1,29 @@
 """`hexzero reproduce`: the scaling reproduction end to end (experiments.pipeline)."""
 from __future__ import annotations
 
+from hexzero.commands.inputs import existing_file, output_folder
+
 HELP = "train a sweep, rate every snapshot, fit the compute frontier, plot, and write a report"
 
 
 def add_arguments(p):
     p.add_argument("--preset", default="quick", help="quick (under 30 min on 2 cores), standard, or paper")
-    p.add_argument("--config", default=None, help="a sweep config JSON file instead of a preset")
-    p.add_argument("--out", default=None, help="output folder (default: runs/PRESET)")
+    p.add_argument("--config", type=existing_file, default=None, help="a sweep config JSON file instead of a preset")
+    p.add_argument("--out", type=output_folder, default=None, help="output folder (default: runs/PRESET)")
     p.add_argument("--ray-address", default=None, help="run on this Ray cluster instead of a local Ray")
     p.add_argument("--skip-tradeoff", action="store_true", help="leave out the test-time re-rating")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def main(args) -> int:
-    from experiments.pipeline import reproduce
+    import time
 
     source = args.config or args.preset
-    out = args.out or f"runs/{args.preset if not args.config else 'custom'}"
+    out = args.out or output_folder(f"runs/{args.preset if not args.config else 'custom'}")
+    # The pipeline's imports (torch, Ray, scipy) take 5-15 s before its first line: say so.
+    print(f"[reproduce {time.strftime('%H:%M:%S')}] {source} -> {out}: loading torch, Ray and scipy", flush=True)
+    from experiments.pipeline import reproduce
+
     report = reproduce(source, out, progress=not args.quiet, ray_address=args.ray_address,
                        skip_tradeoff=args.skip_tradeoff)
     print(f"report: {report}")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hexzero.hex import BLACK, HexError, HexGames, board_text, cell_name, parse_board_text
+from hexzero.commands.inputs import existing_file, output_folder, replay_moves
+from hexzero.hex import BLACK, HexError, board_text, cell_name, parse_board_text
 
 HELP = "print the game-theoretic value and the winning moves of a position (boards up to 5x5)"
 
@@ -13,8 +14,8 @@ def add_arguments(parser):
                         help="a move list ('c3 b4', empty for the empty board) or board text as printed by "
                              "`hexzero show` (rows of X, O and .)")
     parser.add_argument("--board", type=int, default=None, help="board size (needed for a move list)")
-    parser.add_argument("--text", metavar="FILE", default=None, help="read the position as board text from FILE")
-    parser.add_argument("--cache", default=None, help="solver table folder (default $HEXZERO_CACHE or "
+    parser.add_argument("--text", metavar="FILE", type=existing_file, default=None, help="read the position as board text from FILE")
+    parser.add_argument("--cache", type=output_folder, default=None, help="solver table folder (default $HEXZERO_CACHE or "
                                                       "~/.cache/hexzero/solver)")
 
 
@@ -28,7 +29,7 @@ def read_position(text: str, n: int | None):
         return size, board, to_play
     if n is None:
         raise HexError("a move list needs --board N")
-    games = HexGames.from_moves(n, text)
+    games = replay_moves(n, text)
     if games.done[0]:
         raise HexError("the game is already over after these moves")
     return n, games.board[0].copy(), int(games.to_play[0])

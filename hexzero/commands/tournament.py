@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hexzero.commands.inputs import database_file, existing_folder
+
 HELP = "play a resumable tournament among the snapshots of a folder of runs (one board size) and print their Elo"
 SOLVABLE = 5  # the largest board the perfect agent solves
 GAMES_PER_AGENT = 1000  # the default games budget, per agent in the pool
@@ -13,7 +15,7 @@ def add_arguments(p):
     from elo.ratings import COLOUR_MODES
     from elo.tournament import SCHEMES
 
-    p.add_argument("runs_dir", help="a run folder, or a folder of run folders")
+    p.add_argument("runs_dir", type=existing_folder, help="a run folder, or a folder of run folders")
     p.add_argument("--board", type=int, required=True, help="board size; snapshots of other sizes are skipped")
     p.add_argument("--scheme", choices=SCHEMES, default="adaptive",
                    help="adaptive (default): batches where they shrink the intervals most; round-robin; "
@@ -31,7 +33,8 @@ def add_arguments(p):
     p.add_argument("--colours", choices=COLOUR_MODES, default="average",
                    help="first-move advantage: average (the paper: win rates as black and white averaged) "
                         "or advantage (fitted first-move term, exact under the model)")
-    p.add_argument("--db", default=None, help="database (default RUNS_DIR/tournament.sqlite)")
+    p.add_argument("--db", type=database_file, default=None,
+                   help="database, created when missing (default RUNS_DIR/tournament.sqlite)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--in-flight", type=int, default=8, help="batches queued on Ray at once (default 8)")
     p.add_argument("--ray-address", default=None, help="join this Ray cluster (default: a local one, 2 CPUs)")
@@ -53,28 +56,36 @@ def perfect_available(board: int) -> bool:
     return True
 
 
-def register_pool(db, runs_dir: Path, board: int, nodes: int, policy: str | None) -> tuple[list[int], int]:
-    """Register random, every snapshot of `board` in order of run and compute, and perfect:
-    neighbours in this order are close in strength, which the schedulers' first round uses.
-    Returns (agent ids, snapshots skipped for another board size)."""
+def board_snapshots(runs_dir: Path, board: int) -> tuple[list[dict], int]:
+    """The snapshot records of `board` under the folder, in order of run and compute, and how
+    many of other board sizes were left out; ValueError when there are none of `board` (a pool
+    of random and perfect alone rates nothing that was asked for)."""
     from hexzero.storage import list_snapshots
 
+    runs = run_folders(runs_dir)
+    snapshots = [rec for run in runs for rec in list_snapshots(run)]
+    mine = [rec for rec in snapshots if rec.get("board") == board]
+    if not mine:
+        found = (f"{len(runs)} run folders with {len(snapshots)} snapshots of other board sizes" if runs else
+                 "no run folders (a run folder holds snapshots.jsonl)")
+        raise ValueError(f"no {board}x{board} snapshots to rate under {runs_dir}: {found}")
+    return mine, len(snapshots) - len(mine)
+
+
+def register_pool(db, snapshots: list[dict], board: int, nodes: int, policy: str | None) -> list[int]:
+    """Register random, the snapshots in order, and perfect: neighbours in this order are close
+    in strength, which the schedulers' first round uses. Returns the agent ids."""
     ids = [db.add_agent({"kind": "random", "n": board}, board, name=f"random-{board}")]
-    skipped = 0
-    for run in run_folders(runs_dir):
-        for rec in list_snapshots(run):
-            if rec.get("board") != board:
-                skipped += 1
-                continue
-            spec = {"kind": "snapshot", "path": str(Path(rec["path"]).resolve()), "nodes": nodes}
-            if policy:
-                spec["policy"] = policy
-            ids.append(db.add_agent(spec, board, name=f"{rec['run']}/{rec['index']:02d}@{nodes}", run=rec["run"],
-                                    compute=rec.get("compute"), snapshot_index=rec["index"], flops=rec.get("flops"),
-                                    params=rec.get("params")))
+    for rec in snapshots:
+        spec = {"kind": "snapshot", "path": rec["path"], "nodes": nodes}
+        if policy:
+            spec["policy"] = policy
+        ids.append(db.add_agent(spec, board, name=f"{rec['run']}/{rec['index']:02d}@{nodes}", run=rec["run"],
+                                compute=rec.get("compute"), snapshot_index=rec["index"], flops=rec.get("flops"),
+                                params=rec.get("params")))
     if perfect_available(board):
         ids.append(db.add_agent({"kind": "perfect", "n": board}, board, name=f"perfect-{board}"))
-    return ids, skipped
+    return ids
 
 
 def main(args) -> int:
@@ -82,18 +93,15 @@ def main(args) -> int:
 
     from elo.db import TournamentDB
     from elo.tournament import run_tournament
-    from hexzero.commands.ratings import format_table
+    from hexzero.commands.ratings import RatingTable, format_table
 
-    runs_dir = Path(args.runs_dir)
-    if not runs_dir.is_dir():
-        raise FileNotFoundError(f"no runs folder at {runs_dir}")
-    db_path = Path(args.db) if args.db else runs_dir / "tournament.sqlite"
+    runs_dir = args.runs_dir
+    db_path = args.db or database_file(str(runs_dir / "tournament.sqlite"))
+    snapshots, skipped = board_snapshots(runs_dir, args.board)
+    if skipped:
+        print(f"skipped {skipped} snapshots of other board sizes")
     with TournamentDB(db_path) as db:
-        ids, skipped = register_pool(db, runs_dir, args.board, args.nodes, args.policy)
-        if skipped:
-            print(f"skipped {skipped} snapshots of other board sizes")
-        if len(ids) < 2:
-            raise ValueError(f"empty pool: no {args.board}x{args.board} snapshots under {runs_dir} to rate")
+        ids = register_pool(db, snapshots, args.board, args.nodes, args.policy)
         max_games = args.max_games if args.max_games is not None else GAMES_PER_AGENT * len(ids)
         print(f"{len(ids)} agents on {args.board}x{args.board}, scheme {args.scheme}, target width "
               f"{args.target_width:g} Elo, at most {max_games} games, database {db_path}")
@@ -106,5 +114,5 @@ def main(args) -> int:
     rate = report.games_played / report.seconds if report.seconds > 0 else 0.0
     print(f"played {report.games_played} games in {report.batches_played} batches, {report.seconds:.1f} s "
           f"({rate:.1f} games/s)")
-    print(format_table(report.ratings, rows))
+    print(format_table(RatingTable.from_fit(f"{args.board}x{args.board}", report.ratings, rows)))
     return 0

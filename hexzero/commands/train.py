@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from hexzero.commands.inputs import output_folder
+
 HELP = "train an AlphaZero agent on one board size to a compute budget (resumes if the folder has a run)"
 
 
@@ -33,7 +35,7 @@ def add_arguments(p):
                    help="end at the first snapshot that plays perfectly (accuracy >= 99%%, no loss as black)")
     p.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--out", required=True, type=output_folder, help="run folder")
 
 
 def config_from_args(args):
