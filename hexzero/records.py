@@ -257,6 +257,14 @@ def _read_if_file(text_or_path) -> str:
     return text
 
 
+def is_record(text_or_path) -> bool:
+    """Whether a position argument is a game record (an SGF file or text, a trmph link) rather
+    than a move list."""
+    text = str(text_or_path).strip()
+    return (isinstance(text_or_path, Path) or text.lower().endswith(".sgf") or text.startswith("(;")
+            or is_trmph(text) or ("\n" not in text and os.path.isfile(text)))
+
+
 def parse_position(text_or_path, n: int | None = None) -> tuple[int, list[int]]:
     """A position as (n, cells) from an SGF file or text, a trmph link, or a move list ('c3 b4',
     which needs n). When n is given and the record says another size, HexError names both.
@@ -283,3 +291,22 @@ def position_board(n: int, cells) -> HexGames:
     """The single game after a parsed position's cells (swap rule on, see the module doc)."""
     return HexGames.from_moves(n, list(cells), swap=True)
 
+
+
+def write_batch_games(folder, n: int, batch_id: str, name_a: str, name_b: str, batch: dict, seed: int | None = None
+                      ) -> list[Path]:
+    """Write each game of a tournament batch as its own SGF file (HexGui opens one game per
+    file): FOLDER/<batch id>-<game>.sgf, the players named by colour. `batch` holds the
+    games' `moves` (int[games, plies], -1 past a game's end) and `a_black` (bool[games]), as
+    elo.tournament.play_batch returns them with keep_moves."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", batch_id)   # batch ids hold ':'
+    paths = []
+    for k, (plies, a_black) in enumerate(zip(batch["moves"], batch["a_black"])):
+        cells = [c for c in plies if c >= 0]
+        black, white = (name_a, name_b) if a_black else (name_b, name_a)
+        record = record_from_cells(n, cells, black=black, white=white,
+                                   comment=f"tournament batch {batch_id}, seed {seed}, game {k}")
+        paths.append(write_sgf(folder / f"{stem}-{k:03d}.sgf", record))
+    return paths

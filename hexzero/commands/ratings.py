@@ -14,6 +14,8 @@ def add_arguments(p):
     p.add_argument("--colours", choices=("average", "advantage"), default="average",
                    help="first-move advantage: average (the paper) or advantage (fitted first-move term)")
     p.add_argument("--plot", help="write a plot of Elo against compute to this image file")
+    p.add_argument("--anchor", default=None, help="agent name put at 0 Elo (default: the perfect agent, else the "
+                                                  "strongest), e.g. an external engine such as MoHex")
 
 
 def format_table(ratings, rows) -> str:
@@ -67,7 +69,7 @@ def plot_elo_vs_compute(pools, path) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def rate_board(db, board: int, colours: str = "average"):
+def rate_board(db, board: int, colours: str = "average", anchor: str | None = None):
     """Fit the agents of one board that have played; save and return (ratings, rows)."""
     from elo.tournament import fit_pool
 
@@ -77,7 +79,9 @@ def rate_board(db, board: int, colours: str = "average"):
     rows = [r for r, p in zip(rows, played) if p]
     if not rows:
         return None, []
-    ratings, _ = fit_pool(db, rows, colours)
+    if anchor is not None and anchor not in {r.name for r in rows}:
+        raise ValueError(f"anchor {anchor!r} has played no {board}x{board} games in this database")
+    ratings, _ = fit_pool(db, rows, colours, anchor)
     db.save_ratings(ratings, [r.id for r in rows])
     return ratings, rows
 
@@ -91,7 +95,7 @@ def main(args) -> int:
         boards = [args.board] if args.board is not None else sorted({r.board for r in db.agents()})
         pools = []
         for board in boards:
-            ratings, rows = rate_board(db, board, args.colours)
+            ratings, rows = rate_board(db, board, args.colours, args.anchor)
             if ratings is None:
                 print(f"{board}x{board}: no games yet")
                 continue
