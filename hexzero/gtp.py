@@ -59,11 +59,11 @@ class GtpEngine:
         self.n = int(n)
         self.quit = False
         self.commands = {
-            "protocol_version": lambda args: PROTOCOL_VERSION,
-            "name": lambda args: self.engine_name,
-            "version": lambda args: self.engine_version,
+            "protocol_version": self._constant("protocol_version", lambda: PROTOCOL_VERSION),
+            "name": self._constant("name", lambda: self.engine_name),
+            "version": self._constant("version", lambda: self.engine_version),
             "known_command": self.cmd_known_command,
-            "list_commands": lambda args: "\n".join(self.commands),
+            "list_commands": self._constant("list_commands", lambda: "\n".join(self.commands)),
             "boardsize": self.cmd_boardsize,
             "clear_board": self.cmd_clear_board,
             "play": self.cmd_play,
@@ -74,7 +74,8 @@ class GtpEngine:
             "final_score": self.cmd_final_score,
             "all_legal_moves": self.cmd_all_legal_moves,
             "loadsgf": self.cmd_loadsgf,
-            "hexgui-analyze_commands": lambda args: "",
+            # HexGui asks for the engine's extra analysis commands; it has none.
+            "hexgui-analyze_commands": self._constant("hexgui-analyze_commands", lambda: ""),
             "quit": self.cmd_quit,
         }
         self.clear()
@@ -138,6 +139,13 @@ class GtpEngine:
             raise GtpError(f"wrong number of arguments: expected {usage}")
 
     # ------------------------------------------------------------------ commands
+
+    def _constant(self, name: str, answer: Callable[[], str]):
+        """A command without arguments."""
+        def command(args):
+            self._nargs(args, 0, 0, name)
+            return answer()
+        return command
 
     def cmd_known_command(self, args):
         self._nargs(args, 1, 1, "known_command COMMAND")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hexzero.hex import BLACK, WHITE, HexError, HexGames, cell_name, check_size, parse_cell, parse_moves
+from hexzero.hex import BLACK, EMPTY, WHITE, HexError, HexGames, cell_name, check_size, parse_cell, parse_moves
 
 SWAP_PIECES, SWAP_SIDES, RESIGN, FORFEIT = "swap-pieces", "swap-sides", "resign", "forfeit"
 SPECIAL_MOVES = (SWAP_PIECES, SWAP_SIDES, RESIGN, FORFEIT)
@@ -65,6 +65,8 @@ class GameRecord:
                 if int(games.move_count[0]) != 1 or len(cells) != 1:
                     raise HexError(f"move {k}: swap-pieces is only allowed as the second move")
                 move = cells[0]
+            elif games.board[0, move] != EMPTY:   # not a swap: SGF writes swaps as swap-pieces
+                raise HexError(f"move {k}: cell {cell_name(move, self.n)} is occupied")
             try:
                 games.step(np.array([move], dtype=np.int64))
             except HexError as exc:

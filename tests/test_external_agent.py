@@ -54,11 +54,10 @@ def test_gtp_engine_as_an_agent_plays_the_same_games_in_process(snapshot_spec):
     builtin = make_agent(snapshot_spec)
     external = make_agent({"kind": "gtp", "n": 3, "command": hexzero_gtp(snapshot_spec), "name": "snap-gtp"})
     try:
-        for seed in (0, 1):
-            direct = play_match(make_agent({"kind": "random", "n": 3}), builtin, 12, seed=seed)
-            through = play_match(make_agent({"kind": "random", "n": 3}), external, 12, seed=seed)
-            assert np.array_equal(direct.moves, through.moves), seed
-            assert direct.counts() == through.counts()
+        direct = play_match(make_agent({"kind": "random", "n": 3}), builtin, 8, seed=1)
+        through = play_match(make_agent({"kind": "random", "n": 3}), external, 8, seed=1)
+        assert np.array_equal(direct.moves, through.moves)
+        assert direct.counts() == through.counts()
         assert external.engine_name == "hexzero" and external.restarts == 0
     finally:
         external.close()
