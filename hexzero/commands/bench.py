@@ -4,8 +4,8 @@ from __future__ import annotations
 import importlib
 import json
 
-HELP = "run a benchmark (engine, mcts, selfplay, perfect, solver, tournament, ratings) and print JSON records"
-BENCHMARKS = ["engine", "mcts", "selfplay", "perfect", "solver", "tournament", "ratings"]
+HELP = "run a benchmark (engine, mcts, selfplay, perfect, solver, tournament, ratings, gtp) and print JSON records"
+BENCHMARKS = ["engine", "mcts", "selfplay", "perfect", "solver", "tournament", "ratings", "gtp"]
 
 
 def add_arguments(parser):
