@@ -82,6 +82,18 @@ def test_tournament_with_hexzero_gtp_as_external_engine_matches_builtin(snapshot
     assert len(games["gtp"]) == 16 and games["builtin"] == games["gtp"]
 
 
+def test_ratings_anchor_to_an_external_engine(tmp_path, ray_local, capsys):
+    db_path = tmp_path / "t.sqlite"
+    with TournamentDB(db_path) as db:
+        ids = [db.add_agent({"kind": "random", "n": 3}, 3, name="random-3"),
+               db.add_agent({"kind": "gtp", "n": 3, "command": fake("good")}, 3, name="reference-engine")]
+        run_tournament(db, ids, scheme="round-robin", games=8, seed=2)
+    assert cli_main(["ratings", "--db", str(db_path), "--anchor", "reference-engine"]) == 0
+    assert "anchor: reference-engine at 0 Elo (given)" in capsys.readouterr().out
+    assert cli_main(["ratings", "--db", str(db_path), "--anchor", "mohex"]) == 2
+    assert "anchor 'mohex' has played no games" in capsys.readouterr().err
+
+
 def test_engine_that_crashes_once_is_restarted_and_the_game_goes_on(tmp_path):
     marker = tmp_path / "crashed"
     good = GtpAgent(fake("good"), 4, timeout=10)
@@ -132,7 +144,8 @@ def test_crashing_engine_stops_the_tournament_without_corrupting_the_database(tm
     db_path = tmp_path / "t.sqlite"
     crash = json.dumps({"kind": "gtp", "command": fake("crash"), "name": "crasher", "timeout": 5, "retries": 1})
     args = ["tournament", str(runs), "--board", "3", "--db", str(db_path), "--scheme", "round-robin",
-            "--games-per-batch", "4", "--rounds", "2", "--agent", crash, "--in-flight", "1"]
+            "--games-per-batch", "4", "--rounds", "2", "--agent", crash, "--in-flight", "1",
+            "--save-games", str(tmp_path / "games")]
     assert cli_main(args) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]   # past the progress bar
     assert len(errors) == 1 and errors[0].startswith("hexzero tournament: error: batch ")
@@ -145,6 +158,8 @@ def test_crashing_engine_stops_the_tournament_without_corrupting_the_database(tm
     crasher = next(i for i, name in names.items() if name == "crasher")
     # only whole batches, none with the crashing engine
     assert all(games == 4 and crasher not in (a, b) for a, b, games in rows)
+    # games are kept for the recorded batches only
+    assert len(list((tmp_path / "games").glob("*.sgf"))) == 4 * len(rows)
     # the database stays usable: the ratings command reads it
     assert cli_main(["ratings", "--db", str(db_path)]) in (0, 2)
 

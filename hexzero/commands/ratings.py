@@ -70,7 +70,8 @@ def plot_elo_vs_compute(pools, path) -> None:
 
 
 def rate_board(db, board: int, colours: str = "average", anchor: str | None = None):
-    """Fit the agents of one board that have played; save and return (ratings, rows)."""
+    """Fit the agents of one board that have played; save and return (ratings, rows). anchor:
+    an agent name put at 0 Elo when it is in this board's pool."""
     from elo.tournament import fit_pool
 
     rows = db.agents(board)
@@ -79,9 +80,7 @@ def rate_board(db, board: int, colours: str = "average", anchor: str | None = No
     rows = [r for r, p in zip(rows, played) if p]
     if not rows:
         return None, []
-    if anchor is not None and anchor not in {r.name for r in rows}:
-        raise ValueError(f"anchor {anchor!r} has played no {board}x{board} games in this database")
-    ratings, _ = fit_pool(db, rows, colours, anchor)
+    ratings, _ = fit_pool(db, rows, colours, anchor if anchor in {r.name for r in rows} else None)
     db.save_ratings(ratings, [r.id for r in rows])
     return ratings, rows
 
@@ -102,6 +101,8 @@ def main(args) -> int:
             print(f"{board}x{board}: {len(rows)} agents")
             print(format_table(ratings, rows))
             pools.append((board, ratings, rows))
+    if args.anchor is not None and not any(args.anchor in {r.name for r in rows} for _, _, rows in pools):
+        raise ValueError(f"anchor {args.anchor!r} has played no games in {args.db}")
     if not pools:
         raise ValueError(f"no games in {args.db}" + (f" for board {args.board}" if args.board is not None else ""))
     if args.plot:
