@@ -283,9 +283,9 @@ class GtpEngine:
 
 def _setup_moves(record):
     """Setup stones (AB/AW) as plays, alternating where they can."""
-    from hexzero.records import _interleave_setup
+    from hexzero.records import interleave_setup
 
-    cells = _interleave_setup(record.setup_black, record.setup_white, record.n)
+    cells = interleave_setup(record.setup_black, record.setup_white, record.n)
     return [(BLACK if k % 2 == 0 else WHITE, c) for k, c in enumerate(cells)]
 
 

@@ -49,7 +49,7 @@ class GameRecord:
         alternating colours; a swap-pieces as black's first cell again; the game's end
         (resign, forfeit) and swap-sides, which changes who holds which colour but not the
         board, leave no cell. Raises HexError naming the first move that does not fit."""
-        cells = _interleave_setup(self.setup_black, self.setup_white, self.n)
+        cells = interleave_setup(self.setup_black, self.setup_white, self.n)
         games = HexGames.from_moves(self.n, cells, swap=True)
         for k, (colour, move) in enumerate(self.moves, 1):
             if move in (RESIGN, FORFEIT):
@@ -87,7 +87,7 @@ def parse_move(text: str, n: int):
     return parse_cell(name, n)
 
 
-def _interleave_setup(blacks, whites, n: int) -> list[int]:
+def interleave_setup(blacks, whites, n: int) -> list[int]:
     """Setup stones as an alternating move list (b, w, b, ...): possible when black has as
     many stones as white or one more. Hex has no captures and more stones never undo a
     connection, so when the whole position has no winner no prefix has one either."""
