@@ -6,6 +6,7 @@ rebuild them inside a Ray task on any node:
     {"kind": "perfect", "n": 5, "seed": 0}
     {"kind": "snapshot", "path": "runs/x/snapshots/snapshot-07.pt", "nodes": 64,
      "policy": "gumbel", "greedy": true}
+    {"kind": "gtp", "n": 5, "command": ["mohex"], "timeout": 30}   (hexzero.external)
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class RandomAgent:
         return noise.argmax(axis=1).astype(np.int64)
 
 
-AGENT_KINDS = ("random", "perfect", "snapshot")
+AGENT_KINDS = ("random", "perfect", "snapshot", "gtp")
 
 
 def spec_name(spec: dict) -> str:
@@ -69,6 +70,10 @@ def make_agent(spec: dict) -> Agent:
         return PerfectAgent(spec["n"], seed=spec.get("seed", 0))
     if kind == "snapshot":
         return load_snapshot_agent(spec)
+    if kind == "gtp":
+        from hexzero.external import gtp_agent_from_spec
+
+        return gtp_agent_from_spec(spec)
     raise ValueError(f"unknown agent kind {kind!r}: expected one of {', '.join(AGENT_KINDS)}")
 
 

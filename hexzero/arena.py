@@ -11,11 +11,13 @@ from hexzero.hex import BLACK, NO_MOVE, HexGames
 @dataclass
 class MatchResult:
     """Results of agent A against agent B. `a_black[i]` says whether A had black in game i,
-    `winner[i]` is the winning colour, `length[i]` the number of moves."""
+    `winner[i]` is the winning colour, `length[i]` the number of moves, `moves[i, k]` the cell
+    of move k of game i (NO_MOVE past its end): the game records (hexzero.records)."""
 
     a_black: np.ndarray
     winner: np.ndarray
     length: np.ndarray
+    moves: np.ndarray | None = None
 
     @property
     def a_won(self) -> np.ndarray:
@@ -45,6 +47,7 @@ def play_match(agent_a, agent_b, games: int, seed: int = 0, a_black=None) -> Mat
     a_black = np.asarray(a_black, dtype=np.bool_)
     rng = np.random.default_rng(seed)
     state = HexGames(agent_a.n, games)
+    plies = []   # every running game moves once per ply
     while not state.done.all():
         running = ~state.done
         a_to_move = running & ((state.to_play == BLACK) == a_black)
@@ -54,4 +57,7 @@ def play_match(agent_a, agent_b, games: int, seed: int = 0, a_black=None) -> Mat
             if idx.size:
                 actions[idx] = agent.act(state.board[idx], state.to_play[idx], rng)
         state.step(actions)
-    return MatchResult(a_black=a_black, winner=state.winner.copy(), length=state.move_count.astype(np.int64))
+        plies.append(actions.astype(np.int16))
+    moves = np.stack(plies, axis=1) if plies else np.full((games, 0), NO_MOVE, np.int16)
+    return MatchResult(a_black=a_black, winner=state.winner.copy(), length=state.move_count.astype(np.int64),
+                       moves=moves)

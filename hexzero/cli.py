@@ -30,6 +30,7 @@ COMMANDS = {
     "ratings": "hexzero.commands.ratings",
     "bench": "hexzero.commands.bench",
     "show": "hexzero.commands.show",
+    "gtp": "hexzero.commands.gtp",
 }
 
 

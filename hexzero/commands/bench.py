@@ -6,8 +6,8 @@ import json
 
 from hexzero.commands.inputs import output_file
 
-HELP = "run a benchmark (engine, mcts, selfplay, perfect, solver, tournament, ratings) and print JSON records"
-BENCHMARKS = ["engine", "mcts", "selfplay", "perfect", "solver", "tournament", "ratings"]
+HELP = "run a benchmark (engine, mcts, selfplay, perfect, solver, tournament, ratings, gtp) and print JSON records"
+BENCHMARKS = ["engine", "mcts", "selfplay", "perfect", "solver", "tournament", "ratings", "gtp"]
 
 
 def add_arguments(parser):

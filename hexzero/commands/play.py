@@ -18,6 +18,8 @@ def add_arguments(p):
     p.add_argument("--colour", "--color", choices=["black", "white"], default="black",
                    help="your colour (black moves first, joins top to bottom)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save", metavar="FILE.sgf", default=None,
+                   help="save the game (finished or not) as SGF for HexGui; its trmph link is printed too")
 
 
 def build_agent(args):
@@ -46,6 +48,7 @@ def main(args, stdin=None, stdout=None) -> int:
     human = BLACK if args.colour == "black" else WHITE
     games = HexGames(n, 1)
     rng = np.random.default_rng(args.seed)
+    played = []
     print(f"You play {args.colour} ({'X, top to bottom' if human == BLACK else 'O, left to right'}) "
           f"against {agent.name} on {n}x{n}.", file=out)
     while not games.done[0]:
@@ -54,16 +57,32 @@ def main(args, stdin=None, stdout=None) -> int:
             print("your move: ", end="", file=out, flush=True)
             line = stdin.readline()
             if not line or line.strip().lower() in ("quit", "exit", "q"):
+                save_game(args, n, played, agent.name, human, out)
                 print("\nbye", file=out)
                 return 0
             try:
-                play_move(games, parse_cell(line.strip(), n))
+                cell = parse_cell(line.strip(), n)
+                play_move(games, cell)
+                played.append(cell)
             except HexError as exc:
                 print(f"{exc}; try again", file=out)
         else:
             move = int(agent.act(games.board, games.to_play, rng)[0])
             print(f"{agent.name} plays {cell_name(move, n)}", file=out)
             games.step(np.array([move]))
+            played.append(move)
     print(board_text(games.board[0], n), file=out)
     print("You win!" if games.winner[0] == human else f"{agent.name} wins.", file=out)
+    save_game(args, n, played, agent.name, human, out)
     return 0
+
+
+def save_game(args, n: int, cells: list[int], agent_name: str, human: int, out) -> None:
+    from hexzero.hex import BLACK
+    from hexzero.records import record_from_cells, trmph_link, write_sgf
+
+    if not args.save:
+        return
+    names = ("you", agent_name) if human == BLACK else (agent_name, "you")
+    write_sgf(args.save, record_from_cells(n, cells, black=names[0], white=names[1]))
+    print(f"game saved to {args.save} ({trmph_link(n, cells)})", file=out)

@@ -28,6 +28,8 @@ def add_arguments(p):
     p.add_argument("--colours", choices=("average", "advantage"), default=None,
                    help="with --refit: first-move advantage averaged (the paper, default) or fitted as a term")
     p.add_argument("--plot", type=output_file, help="write a plot of Elo against compute to this image file")
+    p.add_argument("--anchor", default=None, help="with --refit: agent name put at 0 Elo (default: the perfect agent, else "
+                                                  "the strongest), e.g. an external engine such as MoHex")
 
 
 @dataclass
@@ -132,7 +134,7 @@ def pools(db, board: int) -> list[tuple[str, list, list]]:
     return out
 
 
-def refit(db, title: str, rows, own, colours: str) -> RatingTable | None:
+def refit(db, title: str, rows, own, colours: str, anchor: str | None = None) -> RatingTable | None:
     """Fit the agents of a pool that have played each other; store the ratings of its own."""
     from elo.tournament import fit_pool
 
@@ -141,7 +143,7 @@ def refit(db, title: str, rows, own, colours: str) -> RatingTable | None:
     rows = [r for r, p in zip(rows, played) if p]
     if not rows:
         return None
-    ratings, _ = fit_pool(db, rows, colours)
+    ratings, _ = fit_pool(db, rows, colours, anchor if anchor in {r.name for r in rows} else None)
     own_ids = {r.id for r in own}
     db.save_ratings(ratings, [r.id for r in rows], only=[k for k, r in enumerate(rows) if r.id in own_ids])
     return RatingTable.from_fit(title, ratings, rows)
@@ -158,7 +160,7 @@ def main(args) -> int:
         for board in boards:
             for title, rows, own in pools(db, board):
                 if args.refit:
-                    table = refit(db, title, rows, own, args.colours or "average")
+                    table = refit(db, title, rows, own, args.colours or "average", args.anchor)
                 else:
                     table = RatingTable.from_stored(title, db.stored_ratings([r.id for r in own]), own)
                 if table is None or not table.rows:
@@ -166,6 +168,8 @@ def main(args) -> int:
                     continue
                 print(format_table(table))
                 tables.append(table)
+    if args.anchor is not None and not any(args.anchor in {r.name for r in t.rows} for t in tables):
+        raise ValueError(f"anchor {args.anchor!r} has played no games in {args.db}")
     if not tables:
         raise ValueError(f"no {'games' if args.refit else 'ratings'} in {args.db}"
                          + (f" for board {args.board}" if args.board is not None else "")

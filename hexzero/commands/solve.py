@@ -11,8 +11,8 @@ HELP = "print the game-theoretic value and the winning moves of a position (boar
 
 def add_arguments(parser):
     parser.add_argument("position", nargs="?", default="",
-                        help="a move list ('c3 b4', empty for the empty board) or board text as printed by "
-                             "`hexzero show` (rows of X, O and .)")
+                        help="a move list ('c3 b4', empty for the empty board), an SGF file, a trmph link, or "
+                             "board text as printed by `hexzero show` (rows of X, O and .)")
     parser.add_argument("--board", type=int, default=None, help="board size (needed for a move list)")
     parser.add_argument("--text", metavar="FILE", type=existing_file, default=None, help="read the position as board text from FILE")
     parser.add_argument("--cache", type=output_folder, default=None, help="solver table folder (default $HEXZERO_CACHE or "
@@ -20,7 +20,15 @@ def add_arguments(parser):
 
 
 def read_position(text: str, n: int | None):
-    """(n, board int8[n*n], to_play) from a move list or board text."""
+    """(n, board int8[n*n], to_play) from a move list, a game record or board text."""
+    from hexzero.records import is_record, parse_position
+
+    if is_record(text):
+        n, cells = parse_position(text, n)
+        games = HexGames.from_moves(n, cells, swap=True)  # a record's swap is its first cell again
+        if games.done[0]:
+            raise HexError("the game is already over in this record")
+        return n, games.board[0].copy(), int(games.to_play[0])
     if any(ch in text for ch in "XO.") or "\n" in text.strip():
         board, to_play = parse_board_text(text)
         size = int(round(np.sqrt(board.size)))

@@ -38,6 +38,11 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--in-flight", type=int, default=8, help="batches queued on Ray at once (default 8)")
     p.add_argument("--ray-address", default=None, help="join this Ray cluster (default: a local one, 2 CPUs)")
+    p.add_argument("--agent", action="append", default=[], metavar="SPEC",
+                   help="add an agent to the pool, as a JSON spec, e.g. an external GTP engine: "
+                        "'{\"kind\": \"gtp\", \"command\": [\"mohex\"], \"name\": \"mohex\"}' (repeatable)")
+    p.add_argument("--save-games", metavar="DIR", default=None,
+                   help="keep every game played as an SGF file in DIR (HexGui opens them)")
 
 
 def run_folders(runs_dir: Path) -> list[Path]:
@@ -88,6 +93,20 @@ def register_pool(db, snapshots: list[dict], board: int, nodes: int, policy: str
     return ids
 
 
+def extra_agent(db, text: str, board: int) -> int:
+    """Register an agent given as a JSON spec on the command line (board size filled in)."""
+    import json
+
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--agent {text!r} is not valid JSON: {exc}") from None
+    if not isinstance(spec, dict) or "kind" not in spec:
+        raise ValueError(f"--agent must be a JSON object with a 'kind', got {text!r}")
+    spec.setdefault("n", board)
+    return db.add_agent(spec, board, name=spec.get("name"))
+
+
 def main(args) -> int:
     from tqdm import tqdm
 
@@ -102,6 +121,7 @@ def main(args) -> int:
         print(f"skipped {skipped} snapshots of other board sizes")
     with TournamentDB(db_path) as db:
         ids = register_pool(db, snapshots, args.board, args.nodes, args.policy)
+        ids += [extra_agent(db, text, args.board) for text in args.agent]
         max_games = args.max_games if args.max_games is not None else GAMES_PER_AGENT * len(ids)
         print(f"{len(ids)} agents on {args.board}x{args.board}, scheme {args.scheme}, target width "
               f"{args.target_width:g} Elo, at most {max_games} games, database {db_path}")
@@ -109,10 +129,15 @@ def main(args) -> int:
             report = run_tournament(db, ids, scheme=args.scheme, games=args.games_per_batch, rounds=args.rounds,
                                     target_width=args.target_width, max_games=max_games, seed=args.seed,
                                     max_in_flight=args.in_flight, progress=bar, ray_address=args.ray_address,
-                                    colours=args.colours)
+                                    colours=args.colours, save_games=args.save_games)
         rows = [db.agent(i) for i in ids]
     rate = report.games_played / report.seconds if report.seconds > 0 else 0.0
     print(f"played {report.games_played} games in {report.batches_played} batches, {report.seconds:.1f} s "
           f"({rate:.1f} games/s)")
+    if report.engine_restarts:
+        print(f"external engines were restarted {report.engine_restarts} times after a crash or hang "
+              "(each game went on from the position where it broke)")
+    if args.save_games:
+        print(f"games saved as SGF in {args.save_games}")
     print(format_table(RatingTable.from_fit(f"{args.board}x{args.board}", report.ratings, rows)))
     return 0
