@@ -25,7 +25,7 @@ def read_position(text: str, n: int | None):
 
     if is_record(text):
         n, cells = parse_position(text, n)
-        games = HexGames.from_moves(n, cells, swap=True)  # a record's swap is its first cell again
+        games = replay_moves(n, cells, swap=True)  # a record's swap is its first cell again
         if games.done[0]:
             raise HexError("the game is already over in this record")
         return n, games.board[0].copy(), int(games.to_play[0])
