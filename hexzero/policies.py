@@ -25,9 +25,11 @@ two functions and one line in each dispatcher (`select`, `root_target`), all in 
   sequential-halving winner (argmax g + logits + sigma among the most visited).
 Values are from the mover's view. The regularised policy's descent draws come from a
 counter-based hash of (key, tree, simulation, depth), so results do not depend on numba's
-thread count or per-thread RNG state. Selections run over all A actions once or twice;
-anything per visited action (the regularised Newton solve, Gumbel's visited scores) runs over
-a list of the visited actions only (the tree's work rows, hexzero.tree).
+thread count or per-thread RNG state. PUCT and the regularised policy pass over all A actions
+once or twice, the latter's Newton solve over the visited ones only (listed in the tree's work
+rows); Gumbel, whose descents run deepest, works from the tree's per-node list of visited
+actions and its unvisited prior mass (hexzero.tree) and touches all A only to find a new best
+unvisited action.
 """
 from __future__ import annotations
 
