@@ -3,11 +3,14 @@
 On boards the solver covers, every board's pool holds two perfect agents: the solver's own
 (`{"kind": "perfect"}`: in lost positions it plays the move leaving the fewest winning
 replies) and the guided one (`{"kind": "perfect", "lost": <the board's strongest snapshot>}`,
-hexzero.guided_perfect: in lost positions it plays what that snapshot's search prefers). The
-ratings the frontier uses are anchored to the guided one with the solver's agent left out of
-the pool ("after"); the same games with the guided agent left out, anchored to the solver's
-agent, are the old scale ("before"). `top_of_scale` measures how far any agent is rated above
-the anchor: the scale is sound when nobody is above 0 by more than its own interval.
+hexzero.guided_perfect: in lost positions it plays what that snapshot's search prefers). Both
+play perfectly (they win every won position); they differ only in how they lose, so either
+may be the better practical player: the guided one when the guide is strong (trained agents
+rated up to +190 above the solver's on 5x5), the solver's when every snapshot is still weak.
+The anchoring rule: 0 = the higher-rated of the two, over every game ("after"); the games
+without the guided agent, anchored to the solver's, are the old scale ("before").
+`top_of_scale` measures how far any agent is rated above the anchor: the scale is sound when
+nobody is above 0 by more than its own interval.
 """
 from __future__ import annotations
 
@@ -46,6 +49,14 @@ def top_of_scale(ratings, exclude: tuple[str, ...] = ()) -> TopOfScale:
     k = max(candidates, key=lambda i: ratings.elo[i])
     return TopOfScale(ratings.anchor, ratings.names[k], float(ratings.elo[k]), float(ratings.lower[k]),
                       float(ratings.upper[k]))
+
+
+def higher_rated(ratings, names: tuple[str, ...]) -> str:
+    """The anchoring rule: of the perfect agents `names` in `ratings`, the higher-rated."""
+    present = [n for n in names if n in ratings.names]
+    if not present:
+        raise ValueError(f"none of the perfect agents {list(names)} is in the pool")
+    return max(present, key=lambda n: ratings.elo[ratings.names.index(n)])
 
 
 def rate_subpool(db, ids: list[int], perfect_id: int, leave_out: tuple[int, ...] = ()):

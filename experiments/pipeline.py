@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.anchoring import measured_elo, rate_subpool, strongest_snapshot, top_of_scale
+from experiments.anchoring import higher_rated, measured_elo, rate_subpool, strongest_snapshot, top_of_scale
 from experiments.frontier import CurvePoint, RunCurve, fit_frontier, per_seed_fits
 from experiments.sweep import RunSpec, run_dir, run_sweep
 from experiments.sweep_config import PRESETS_DIR, SweepConfig, SweepConfigError, load_sweep_config
@@ -115,22 +115,53 @@ def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, 
     return ids + list(dict.fromkeys(order)), {k: v for k, v in special.items() if v is not None}
 
 
+def play_solver_perfect(db, ids: list[int], special: dict, games_per_colour: int, progress: bool,
+                        ray_address=None) -> None:
+    """One batch of every agent against the solver's perfect agent. The adaptive scheme spends
+    its games where the ratings relative to its anchor (the guided perfect agent) are widest,
+    which leaves the solver's agent too few games for the "before" ratings to mean anything."""
+    from elo.tournament import run_tournament
+
+    solver_perfect, perfect = special.get("solver_perfect"), special.get("perfect")
+    if solver_perfect is None or solver_perfect == perfect:
+        return
+    pool = [solver_perfect] + [i for i in ids if i not in (solver_perfect, perfect)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc=f"{db.agent(solver_perfect).name} vs all", unit="game")
+    try:
+        run_tournament(db, pool, scheme="top", games=2 * max(1, games_per_colour // 2), rounds=1, seed=2,
+                       progress=bar, ray_address=ray_address)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def board_scale(db, ids: list[int], special: dict, ratings) -> tuple[object, dict]:
     """The ratings the frontier uses and what the report says about the top of the scale.
-    With both perfect agents in the pool: the same games rated without the solver's agent,
-    anchored to the guided one ("after"), and without the guided one, anchored to the
-    solver's ("before"); `top_of_scale` of each."""
+    With both perfect agents in the pool (experiments.anchoring): every game rated, anchored
+    to the higher-rated of the two ("after"), and the games without the guided agent anchored
+    to the solver's ("before", the old scale); `top_of_scale` of each."""
     perfect, solver_perfect = special.get("perfect"), special.get("solver_perfect")
-    info = {"random": measured_elo(ratings, db.agent(special["random"]).name)}
+    random_name = db.agent(special["random"]).name
     if perfect is None:  # above the solver's reach: anchored to the strongest agent
-        return ratings, info
+        return ratings, {"random": measured_elo(ratings, random_name)}
+    info = {}
     if solver_perfect is not None and solver_perfect != perfect:
-        info["solver_perfect"] = measured_elo(ratings, db.agent(solver_perfect).name)
-        before = rate_subpool(db, ids, solver_perfect, leave_out=(perfect,))
-        info["before"] = top_of_scale(before).as_dict()
-        ratings = rate_subpool(db, ids, perfect, leave_out=(solver_perfect,))
-        info["random"] = measured_elo(ratings, db.agent(special["random"]).name)
-    info["after"] = top_of_scale(ratings).as_dict()
+        names = (db.agent(perfect).name, db.agent(solver_perfect).name)
+        ratings = rate_subpool(db, ids, perfect)
+        anchor = higher_rated(ratings, names)
+        if anchor != ratings.anchor:
+            ratings = rate_subpool(db, ids, solver_perfect)
+        other = names[1] if anchor == names[0] else names[0]
+        info["other_perfect"] = {**measured_elo(ratings, other), "agent": other}
+        info["before"] = top_of_scale(rate_subpool(db, ids, solver_perfect, leave_out=(perfect,))).as_dict()
+        info["after"] = top_of_scale(ratings, exclude=(other,)).as_dict()
+    else:
+        info["after"] = top_of_scale(ratings).as_dict()
+    info["random"] = measured_elo(ratings, random_name)
     return ratings, info
 
 
@@ -240,6 +271,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
         ratings = play_tournament(db, ids, config.tournament, config.tournament.games_per_colour, seed=0,
                                   label=f"tournament {sweep.board}x{sweep.board}", progress=progress,
                                   ray_address=ray_address)
+        play_solver_perfect(db, ids, special, config.tournament.games_per_colour, progress, ray_address)
         ratings, scale[sweep.board] = board_scale(db, ids, special, ratings)
         board_ratings[sweep.board] = ratings
         curves += run_curves(db, ratings, sweep.board, specs)

@@ -24,22 +24,27 @@ COMPUTE_UNITS_NOTE = (
 MOHEX_RANDOM_ELO = {3: -530.0, 5: -1090.0, 7: -1360.0, 9: -1860.0}
 
 SCALE_NOTE = (
-    "**0 = perfect play.** On boards the solver covers, the anchor is a perfect agent that plays a winning "
-    "move whenever one exists and, in lost positions, the move the board's strongest snapshot (by its "
-    "accuracy against the solver, chosen before any game) prefers. The solver's own perfect agent plays, "
-    "in lost positions, the move leaving the fewest winning replies; weak and middling agents punish those "
-    "moves more often than they punish a trained agent's, so against a pool of such agents the trained "
-    "agents scored more than that perfect agent and were rated above it (intransitivity: it still beats "
-    "each of them). Both perfect agents play in the same tournament; *before* rates the games without the "
-    "guided agent, anchored to the solver's, *after* without the solver's, anchored to the guided one (the "
-    "ratings used everywhere else). 'max above perfect' is the highest-rated other agent, with its 95% "
-    "interval relative to the anchor: the scale is sound when that interval reaches 0 or below.")
+    "**0 = perfect play.** On boards the solver covers, two perfect agents play in every tournament; both win "
+    "every won position and differ only in lost ones. The solver's own plays the move leaving the fewest "
+    "winning replies; weak and middling agents punish those moves more often than they punish a trained "
+    "agent's, so against a pool of such agents trained agents scored more than that perfect agent and were "
+    "rated above it (intransitivity: it still beats each of them). The guided one plays, in lost positions, "
+    "what the board's strongest snapshot (by its accuracy against the solver, chosen before any game) prefers, "
+    "so it is never a weaker practical player than that snapshot. The anchor (0) is the higher-rated of the "
+    "two over all games (*after*, the ratings used everywhere else); *before* rates the games without the "
+    "guided agent, anchored to the solver's (the old scale). 'max above perfect' is the highest-rated agent "
+    "other than the perfect ones, with its 95% interval relative to the anchor: the scale is sound when that "
+    "interval reaches 0 or below.")
 
 
 def _elo_cell(value: dict | None) -> str:
     if not value:
         return "-"
     return f"{value['elo']:.0f} [{value['lower']:.0f}, {value['upper']:.0f}]"
+
+
+def _other_cell(value: dict | None) -> str:
+    return f"{_elo_cell(value)} ({value['agent']})" if value else "-"
 
 
 def _top_cell(value: dict | None) -> str:
@@ -54,14 +59,14 @@ def measured_table(fit: FrontierFit, scale: dict) -> str:
     paper's law and the MoHex ladder; the solver's perfect agent where it is not the anchor;
     and the top of the scale before and after the guided perfect agent."""
     lines = ["| board | random agent, measured (95%) | fitted plateau | paper's law plateau | MoHex ladder "
-             "| solver's perfect agent | max above perfect: before | after |",
+             "| other perfect agent | max above perfect: before | after |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for b in sorted(scale):
         info = scale[b]
         plateau = f"{float(fit.params.plateau(b)):.0f}" if fit.plateau_identified and b in fit.boards else "n/m"
         mohex = f"{MOHEX_RANDOM_ELO[b]:.0f}" if b in MOHEX_RANDOM_ELO else "-"
         lines.append(f"| {b} | {_elo_cell(info.get('random'))} | {plateau} | {float(PAPER_PARAMS.plateau(b)):.0f} "
-                     f"| {mohex} | {_elo_cell(info.get('solver_perfect'))} | {_top_cell(info.get('before'))} "
+                     f"| {mohex} | {_other_cell(info.get('other_perfect'))} | {_top_cell(info.get('before'))} "
                      f"| {_top_cell(info.get('after'))} |")
     return "\n".join(lines)
 

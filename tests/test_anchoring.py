@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from elo.ratings import Games, fit_ratings
-from experiments.anchoring import strongest_snapshot, top_of_scale
+from experiments.anchoring import higher_rated, strongest_snapshot, top_of_scale
 from hexzero.agents import make_agent
 from hexzero.guided_perfect import GuidedPerfectAgent
 from hexzero.hex import BLACK, WHITE, HexGames
@@ -94,6 +94,24 @@ def test_the_anchoring_rule_flags_an_agent_above_perfect_play_and_the_guide_remo
     after = fit_ratings(NAMES, pool_games(GUIDED_PERFECT), perfect="perfect")
     top = top_of_scale(after)
     assert top.agent == "trained" and top.elo < 0 and not top.above_by_more_than_interval, top
+
+
+def test_the_anchor_is_the_higher_rated_perfect_agent_of_one_pool():
+    # both perfect agents in one intransitive pool: the guided one (4) plays the trained
+    # agent's moves where it is lost, the solver's (0) the fewest-replies moves
+    rates = {**SOLVER_PERFECT, (4, 1): (1.0, 0.30), (4, 2): (1.0, 0.97), (4, 3): (1.0, 0.99), (4, 0): (1.0, 0.0)}
+    names = NAMES + ["guided"]
+    ratings = fit_ratings(names, pool_games(rates), perfect="perfect")
+    assert higher_rated(ratings, ("guided", "perfect")) == "guided"
+    ratings = fit_ratings(names, pool_games(rates), perfect="guided")
+    top = top_of_scale(ratings, exclude=("perfect",))
+    assert top.agent == "trained" and not top.above_by_more_than_interval, top
+    # with a weak guide the solver's agent is the better practical player and becomes the anchor
+    weak_guide = {**rates, (4, 2): (1.0, 0.10), (4, 3): (1.0, 0.20)}
+    ratings = fit_ratings(names, pool_games(weak_guide), perfect="guided")
+    assert higher_rated(ratings, ("guided", "perfect")) == "perfect"
+    with pytest.raises(ValueError, match="none of the perfect agents"):
+        higher_rated(ratings, ("nobody",))
 
 
 def test_strongest_snapshot_prefers_accuracy_then_compute():

@@ -69,11 +69,11 @@ def test_killed_sweep_resumes_and_produces_every_plot_and_the_report(tmp_path, t
         assert f"figures/{stem}.png" in report
     results = json.loads((out / "results.json").read_text())
     assert results["boards"] == [3, 4]
-    # both boards are solved: anchored to the guided perfect agent, the solver's rated beside it
+    # both boards are solved: anchored to the higher-rated of the two perfect agents
     for board in ("3", "4"):
         scale = results["scale"][board]
-        assert results["anchors"][board].startswith(f"perfect-{board}+b{board}-")
-        assert scale["random"]["elo"] < 0 and scale["solver_perfect"] is not None
+        assert results["anchors"][board].startswith(f"perfect-{board}")
+        assert scale["other_perfect"]["elo"] <= 0 and scale["random"]["elo"] < 0
         assert {"before", "after"} <= set(scale)
     assert "## Measured: random play and the top of the scale" in report
     assert "one seed per network" in report  # the intervals say they miss training variance
