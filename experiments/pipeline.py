@@ -42,15 +42,17 @@ def _log(message: str) -> None:
 
 
 def sweep_data(source, seed_offset: int = 0) -> tuple[SweepConfig, dict]:
-    """The sweep config of a preset name or file, validated, with `seed_offset` added to every
-    seed (a rerun of the same sweep with other seeds), and the JSON it is pinned as."""
+    """The sweep config of a preset name or file, validated, and the JSON it is pinned as.
+    seed_offset K: a rerun with fresh seeds, every seed s becoming s + K x (max seed + 1), so
+    the reruns of offsets 0, 1, 2, ... never share a seed (a shared seed trains the same run)."""
     load_sweep_config(source)  # validates, with errors naming the file and field
     path = Path(source)
     data = json.loads(path.read_text()) if path.is_file() else json.loads((PRESETS_DIR / f"{source}.json").read_text())
     if isinstance(seed_offset, bool) or not isinstance(seed_offset, int) or seed_offset < 0:
         raise SweepConfigError(f"seed offset must be an integer >= 0, got {seed_offset!r}")
     if seed_offset:
-        data = {**data, "seeds": [s + seed_offset for s in data["seeds"]]}
+        span = max(data["seeds"]) + 1
+        data = {**data, "seeds": [s + seed_offset * span for s in data["seeds"]]}
     return SweepConfig.from_dict(data), data
 
 

@@ -10,7 +10,7 @@ from elo.ratings import Games, fit_ratings
 from experiments.anchoring import higher_rated, strongest_snapshot, top_of_scale
 from hexzero.agents import make_agent
 from hexzero.guided_perfect import GuidedPerfectAgent
-from hexzero.hex import BLACK, WHITE, HexGames
+from hexzero.hex import HexGames
 from hexzero.solver import get_solver
 
 

@@ -10,8 +10,8 @@ def add_arguments(p):
     p.add_argument("--out", default=None, help="output folder (default: runs/PRESET, runs/PRESET-offsetK with "
                                                "--seed-offset K)")
     p.add_argument("--seed-offset", type=int, default=0, metavar="K",
-                   help="add K to every seed of the sweep: a rerun with other seeds, to check that its slope "
-                        "lands inside the first run's interval")
+                   help="rerun with fresh seeds: seed s becomes s + K x (max seed + 1), so offsets 0, 1, 2 never "
+                        "share a seed; to check that a rerun's slope lands inside the first run's interval")
     p.add_argument("--ray-address", default=None, help="run on this Ray cluster instead of a local Ray")
     p.add_argument("--skip-tradeoff", action="store_true", help="leave out the test-time re-rating")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
