@@ -84,7 +84,7 @@ def snapshot_spec(path: str, nodes: int, policy: str) -> dict:
             "greedy": False}
 
 
-def guided_perfect_spec(board: int, guide: dict | None) -> dict:
+def guided_perfect_spec(board: int, guide: dict) -> dict:
     """The perfect agent that anchors a solved board: the solver's wins, and in lost positions
     the guide's moves (hexzero.guided_perfect; experiments.anchoring says why)."""
     return {"kind": "perfect", "n": board, "lost": guide}
