@@ -222,9 +222,11 @@ def tradeoff_ratings(db, out: Path, config: SweepConfig, specs: list[RunSpec], c
         snap = snaps[i]
         for nodes in tt.nodes:
             name = f"tt/{spec.name}/{snap['index']:02d}@{nodes}"
-            ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, config.search.policy), tt.board, name=name,
-                                    run=f"tt/{spec.name}", compute=snap["compute"], snapshot_index=snap["index"]))
-            meta[name] = (f"{spec.name}/{snap['index']:02d}", snap["compute"], snap["params"], nodes)
+            agent_id = db.add_agent(snapshot_spec(snap["path"], nodes, config.search.policy), tt.board, name=name,
+                                    run=f"tt/{spec.name}", compute=snap["compute"], snapshot_index=snap["index"])
+            ids.append(agent_id)
+            # at the tournament's node count the agent is already registered under its own name
+            meta[db.agent(agent_id).name] = (f"{spec.name}/{snap['index']:02d}", snap["compute"], snap["params"], nodes)
     if tt.board in SOLVED_BOARDS:
         ids.append(db.add_agent({"kind": "perfect", "n": tt.board}, tt.board, name=f"perfect-{tt.board}"))
     ratings = play_tournament(db, ids, config.tournament, tt.games_per_colour, seed=1,

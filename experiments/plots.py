@@ -65,6 +65,13 @@ def _figure(panels: int = 1, panel_size=(5.0, 3.6)):
     return fig, axes[:panels]
 
 
+def _no_minor_labels(ax):
+    """Log axes spanning under a decade label their minor ticks too, and those overlap."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _pale_end_cut(name: str):
     """A colormap without its last 15%, too pale to see on white (plasma's yellow)."""
     from matplotlib import colormaps
@@ -162,6 +169,7 @@ def plot_test_time(ratings: list[TestTimeRating], stem) -> list[Path]:
         ax.plot([r.test_compute for r in group], [r.elo for r in group], "o-", markersize=2.5, linewidth=1,
                 color=cmap(norm(group[0].train_compute)))
     ax.set_xscale("log")
+    _no_minor_labels(ax)
     ax.set_xlabel(TEST_COMPUTE_LABEL)
     ax.set_ylabel(ELO_LABEL)
     nodes = sorted({r.nodes for r in ratings})
