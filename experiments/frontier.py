@@ -6,10 +6,19 @@ derived figures -> the table beside the paper's values.
 
 Units: compute in the paper's units (samples x nodes x parameters), Elo with 0 = the strongest
 agent of a board size: the perfect agent on boards up to 5x5, which the solver reaches.
+
+Seeds. A sweep may train every network (a *cell*: board, recipe, width, depth) with several
+seeds. A board's frontier is then the mean over seeds of each seed's own frontier (the max over
+that seed's runs): the expected frontier of a one-seed sweep, so more seeds narrow the
+intervals instead of lifting the frontier (a max over every seed's runs climbs with the number
+of seeds, as the max of k noisy curves does). The intervals come from a two-level bootstrap
+(`resample_curves`): runs redrawn among the seeds of their cell, then each drawn run's ratings
+redrawn from their intervals.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -42,13 +51,16 @@ class CurvePoint:
 @dataclass(frozen=True)
 class RunCurve:
     """A training run's Elo against compute. Points may come in any order; they are kept sorted
-    by compute."""
+    by compute. `seed` and `recipe` say which replicate of which trainer recipe it is; runs
+    differing only in seed are replicates of one cell (`cell`)."""
 
     name: str
     board: int
     width: int
     depth: int
     points: tuple[CurvePoint, ...]
+    seed: int = 0
+    recipe: str = ""
 
     def __post_init__(self):
         points = tuple(p if isinstance(p, CurvePoint) else CurvePoint(*p) for p in self.points)
@@ -62,38 +74,68 @@ class RunCurve:
         computes = [p.compute for p in points]
         if len(set(computes)) != len(computes):
             raise ValueError(f"run {self.name!r} has two points at the same compute")
-        object.__setattr__(self, "points", tuple(sorted(points, key=lambda p: p.compute)))
+        self._set_points(tuple(sorted(points, key=lambda p: p.compute)))
+
+    def _set_points(self, points: tuple[CurvePoint, ...]) -> None:
+        object.__setattr__(self, "points", points)
+        # arrays kept beside the points: a bootstrap reads them thousands of times
+        arrays = np.array([(p.compute, p.elo, p.elo_low, p.elo_high) for p in points], dtype=float).T
+        for name, values in zip(("compute", "elo", "low", "high"), arrays):
+            values.flags.writeable = False
+            object.__setattr__(self, f"_{name}", values)
+
+    def redrawn(self, elo: np.ndarray | None = None, seed: int | None = None) -> "RunCurve":
+        """This run with new Elo values at the same computes and intervals, and/or another seed
+        label; no re-validation (the bootstrap's fast path)."""
+        curve = object.__new__(RunCurve)
+        for f in dataclasses.fields(self):
+            object.__setattr__(curve, f.name, getattr(self, f.name))
+        if seed is not None:
+            object.__setattr__(curve, "seed", int(seed))
+        if elo is None:
+            for name in ("compute", "elo", "low", "high"):
+                object.__setattr__(curve, f"_{name}", getattr(self, f"_{name}"))
+        else:
+            curve._set_points(tuple(CurvePoint(p.compute, float(e), p.elo_low, p.elo_high)
+                                    for p, e in zip(self.points, elo)))
+        return curve
+
+    @property
+    def cell(self) -> tuple[int, str, int, int]:
+        """(board, recipe, width, depth): the network and recipe, whatever the seed."""
+        return (self.board, self.recipe, self.width, self.depth)
 
     @classmethod
     def from_arrays(cls, name: str, board: int, width: int, depth: int, compute, elo, low=None,
-                    high=None) -> "RunCurve":
+                    high=None, seed: int = 0, recipe: str = "") -> "RunCurve":
         """A curve from parallel arrays: compute, Elo and (optionally) each rating's interval."""
         compute, elo = np.asarray(compute, dtype=float), np.asarray(elo, dtype=float)
         low = np.full(compute.shape, math.nan) if low is None else np.asarray(low, dtype=float)
         high = np.full(compute.shape, math.nan) if high is None else np.asarray(high, dtype=float)
         if not (compute.ndim == 1 and compute.shape == elo.shape == low.shape == high.shape):
             raise ValueError(f"run {name!r}: compute, elo, low and high must be 1-d arrays of one length")
-        return cls(name, board, width, depth, tuple(CurvePoint(*map(float, row)) for row in zip(compute, elo, low, high)))
+        return cls(name, board, width, depth, tuple(CurvePoint(*map(float, row)) for row in zip(compute, elo, low, high)),
+                   seed=seed, recipe=recipe)
 
     @property
     def compute(self) -> np.ndarray:
-        return np.array([p.compute for p in self.points])
+        return self._compute
 
     @property
     def log10_compute(self) -> np.ndarray:
-        return np.log10(self.compute)
+        return np.log10(self._compute)
 
     @property
     def elo(self) -> np.ndarray:
-        return np.array([p.elo for p in self.points])
+        return self._elo
 
     @property
     def low(self) -> np.ndarray:
-        return np.array([p.elo_low for p in self.points])
+        return self._low
 
     @property
     def high(self) -> np.ndarray:
-        return np.array([p.elo_high for p in self.points])
+        return self._high
 
 
 def log_grid(curves: list[RunCurve], points_per_decade: int = 10) -> np.ndarray:
@@ -123,13 +165,15 @@ def interpolate_curve(curve: RunCurve, grid: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Frontier:
-    """The best Elo reached by any run of one board at each grid point (NaN where no run
-    covers it) and which run reached it."""
+    """One board's frontier on the common grid: the best Elo reached by any of a seed's runs,
+    averaged over the seeds covering the point (NaN where no run does), and the run rated
+    highest there over all seeds."""
 
     board: int
     log10_compute: np.ndarray
     elo: np.ndarray
     best_run: tuple[str | None, ...]
+    seeds: tuple[int, ...] = (0,)
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
         """The covered grid points: (log10 compute, Elo)."""
@@ -137,18 +181,30 @@ class Frontier:
         return self.log10_compute[keep], self.elo[keep]
 
 
+def _max_over_runs(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per grid column of a [runs, grid] table with NaN gaps: (max, row of the max; -1 and NaN
+    where no row covers the column)."""
+    covered = np.isfinite(table).any(axis=0)
+    best = np.where(covered, np.argmax(np.where(np.isfinite(table), table, -np.inf), axis=0), -1)
+    return np.where(covered, table[best, np.arange(table.shape[1])], np.nan), best
+
+
 def compute_frontiers(curves: list[RunCurve], points_per_decade: int = 10) -> dict[int, Frontier]:
-    """The frontier of each board, all on one common grid."""
+    """The frontier of each board, all on one common grid (seeds: see the module docstring)."""
     grid = log_grid(curves, points_per_decade)
     frontiers = {}
     for board in sorted({c.board for c in curves}):
         runs = [c for c in curves if c.board == board]
         table = np.stack([interpolate_curve(c, grid) for c in runs])
-        covered = np.isfinite(table).any(axis=0)
-        best = np.where(covered, np.nanargmax(np.where(np.isfinite(table), table, -np.inf), axis=0), -1)
-        elo = np.where(covered, table[best, np.arange(grid.size)], np.nan)
+        seeds = sorted({c.seed for c in runs})
+        seed_of = np.array([c.seed for c in runs])
+        per_seed = np.stack([_max_over_runs(table[seed_of == s])[0] for s in seeds])
+        covered = np.isfinite(per_seed).any(axis=0)
+        elo = np.full(grid.size, np.nan)
+        elo[covered] = np.nanmean(per_seed[:, covered], axis=0)
+        best = _max_over_runs(table)[1]
         names = tuple(runs[i].name if i >= 0 else None for i in best)
-        frontiers[board] = Frontier(board, grid, elo, names)
+        frontiers[board] = Frontier(board, grid, elo, names, tuple(seeds))
     return frontiers
 
 
@@ -380,6 +436,14 @@ class FrontierFit:
     pieces: dict[str, int]             # frontier points on the plateau, the incline, at perfect play
     plateau_boards: int                # boards with a frontier point on the plateau
     frontiers: dict[int, Frontier] = field(repr=False)
+    seeds: tuple[int, ...] = (0,)      # the seeds of the sweep
+    resample: str = "two-level"        # how the intervals were bootstrapped
+
+    @property
+    def intervals_include_seeds(self) -> bool:
+        """Whether the intervals carry training (seed) variance: two-level resampling of a
+        sweep with at least two seeds."""
+        return self.resample == "two-level" and len(self.seeds) >= 2
 
     def interval(self, name: str) -> tuple[float, float]:
         return self.intervals[name]
@@ -392,7 +456,48 @@ class FrontierFit:
         return self.plateau_boards >= 2
 
 
-RESAMPLING = ("ratings", "points", "runs")
+# ----------------------------------------------------------------------------- intervals
+
+RESAMPLING = ("two-level", "ratings", "points")
+
+
+def _redraw_ratings(curve: RunCurve, rng: np.random.Generator) -> RunCurve:
+    """The run with every snapshot's Elo redrawn from a normal with the spread of its rating
+    interval (taken as 95%)."""
+    sd = (curve.high - curve.low) / (2 * 1.96)
+    return curve.redrawn(elo=curve.elo + rng.normal(0.0, 1.0, size=sd.size) * sd)
+
+
+def resample_curves(curves: list[RunCurve], rng: np.random.Generator) -> list[RunCurve]:
+    """One draw of the two-level bootstrap of a sweep.
+
+    Level 1, seeds: within each cell (board, recipe, width, depth) holding k >= 2 seeds, k - 1
+    runs are drawn with replacement among its k. Training luck is the largest source of
+    variation between reruns of a sweep (two quick runs differed by more than the interval of
+    ratings alone), and the only estimate of it is the spread between seeds of one cell. k - 1
+    draws, not k: the frontier averages over seeds, and the mean of k - 1 draws from k values
+    has exactly the variance s^2 / k of a k-seed mean (s^2 the seeds' sample variance), where k
+    draws understate it by (k - 1) / k, which at the 2 or 3 seeds a sweep affords makes 90%
+    intervals cover ~75-80%. Drawn runs take the seed labels of the cell's first k - 1 seeds
+    (replicate slots), so each slot's frontier keeps one run per cell; a run drawn twice
+    counts twice in the mean over slots. A cell with one seed keeps its run: the draw then has
+    no training variance in it, and the intervals only measure rating noise.
+    Level 2, ratings: every drawn run's Elo redrawn from its rating interval (normal, interval
+    taken as 95%): the tournament's noise, which a cell with one seed still has. With several
+    seeds the run-to-run spread already contains it, so the two levels together err on the
+    wide side.
+    Runs without rating intervals are kept as they are at level 2."""
+    cells: dict[tuple, list[RunCurve]] = {}
+    for curve in curves:
+        cells.setdefault(curve.cell, []).append(curve)
+    out = []
+    for runs in cells.values():
+        runs = sorted(runs, key=lambda c: c.seed)
+        if len(runs) > 1:
+            picks = rng.integers(0, len(runs), size=len(runs) - 1)
+            runs = [runs[i].redrawn(seed=runs[slot].seed) for slot, i in enumerate(picks)]
+        out += [_redraw_ratings(c, rng) if np.isfinite(c.high - c.low).all() else c for c in runs]
+    return out
 
 
 def _stratified_resample(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -404,15 +509,50 @@ def _stratified_resample(groups: np.ndarray, rng: np.random.Generator) -> np.nda
     return np.concatenate(picks)
 
 
+def _resampled_points(curves, points_per_decade, resample, rng, full_points):
+    if resample == "points":
+        board, x, y = full_points
+        idx = _stratified_resample(board, rng)
+        return board[idx], x[idx], y[idx]
+    if resample == "ratings":
+        return frontier_points(compute_frontiers([_redraw_ratings(c, rng) for c in curves], points_per_decade))
+    return frontier_points(compute_frontiers(resample_curves(curves, rng), points_per_decade))
+
+
+def bootstrap_params(curves: list[RunCurve], params: ChangePointParams, resamples: int, rng: np.random.Generator,
+                     points_per_decade: int = 10, resample: str = "two-level", refit: str = "full") -> np.ndarray:
+    """[resamples, 5] parameter draws (Elo units), each a refit from `params` on one resample.
+    refit="full": L-BFGS then exact least squares per linear piece; "pieces": the piece-wise
+    least squares alone (a few lstsq calls, ~20x cheaper: enough when the draws stay near
+    `params`, as in simulation studies)."""
+    if refit not in ("full", "pieces"):
+        raise ValueError(f"refit must be 'full' or 'pieces', got {refit!r}")
+    full_points = frontier_points(compute_frontiers(curves, points_per_decade)) if resample == "points" else None
+    draws = [_refit_near(params, *_resampled_points(curves, points_per_decade, resample, rng, full_points),
+                         polish_only=refit == "pieces") for _ in range(resamples)]
+    return np.array(draws).reshape(-1, len(PARAM_NAMES))
+
+
+def percentile_intervals(draws: np.ndarray, confidence: float) -> dict[str, tuple[float, float]]:
+    tail = (1.0 - confidence) / 2.0
+    intervals = {}
+    for i, name in enumerate(PARAM_NAMES):
+        if len(draws):
+            lo, hi = np.quantile(draws[:, i], [tail, 1.0 - tail])
+            intervals[name] = (float(lo), float(hi))
+        else:
+            intervals[name] = (math.nan, math.nan)
+    return intervals
+
+
 def fit_frontier(curves: list[RunCurve], points_per_decade: int = 10, bootstrap: int = 200,
-                 resample: str = "ratings", confidence: float = 0.9, seed: int = 0, starts: int = 8,
+                 resample: str = "two-level", confidence: float = 0.9, seed: int = 0, starts: int = 8,
                  progress: bool = False) -> FrontierFit:
     """Frontiers of every board, the joint change-point fit, and percentile bootstrap intervals.
-    resample="ratings" (parametric) redraws every snapshot's Elo from a normal with the spread
-    of its rating interval (taken as 95%) and rebuilds the frontiers: the rating noise, the
-    uncertainty the tournament measures. "points" redraws frontier grid points within each
-    board (quick, but grid points between two snapshots are correlated, so its intervals come
-    out too narrow); "runs" redraws whole runs within each board (needs many runs per board)."""
+    resample="two-level" (the default): `resample_curves`, seeds and ratings. "ratings" redraws
+    ratings only (a sweep's training variance left out: too narrow whenever the sweep could be
+    rerun). "points" redraws frontier grid points within each board (quick, but grid points
+    between two snapshots are correlated, so its intervals come out too narrow)."""
     if resample not in RESAMPLING:
         raise ValueError(f"resample must be one of {', '.join(RESAMPLING)}, got {resample!r}")
     if resample == "ratings":
@@ -431,57 +571,46 @@ def _fit_frontier(curves, points_per_decade, bootstrap, resample, confidence, se
     frontiers = compute_frontiers(curves, points_per_decade)
     board, x, y = frontier_points(frontiers)
     params = fit_change_point(board, x, y, starts=starts, seed=seed)
-
     rng = np.random.default_rng(seed)
-    draws = []
-    iterator = range(bootstrap)
-    if progress:
+    if progress and bootstrap:
         from tqdm import tqdm
 
-        iterator = tqdm(iterator, desc="bootstrap", unit="fit")
-    run_boards = np.array([c.board for c in curves])
-    for _ in iterator:
-        if resample == "points":
-            idx = _stratified_resample(board, rng)
-            sample = (board[idx], x[idx], y[idx])
-        elif resample == "ratings":
-            sample = frontier_points(compute_frontiers([_redraw_ratings(c, rng) for c in curves], points_per_decade))
-        else:
-            idx = _stratified_resample(run_boards, rng)
-            # a run drawn twice adds nothing to a max: the frontier of the distinct draws
-            sample = frontier_points(compute_frontiers([curves[i] for i in np.unique(idx)], points_per_decade))
-        # start each resample from the full fit: fewer starts suffice near the answer
-        draws.append(_refit_near(params, *sample))
-    draws = np.array(draws).reshape(-1, len(PARAM_NAMES))
-    tail = (1.0 - confidence) / 2.0
-    intervals = {}
-    for i, name in enumerate(PARAM_NAMES):
-        if len(draws):
-            lo, hi = np.quantile(draws[:, i], [tail, 1.0 - tail])
-            intervals[name] = (float(lo), float(hi))
-        else:
-            intervals[name] = (math.nan, math.nan)
+        with tqdm(total=bootstrap, desc="bootstrap", unit="fit") as bar:
+            draws = []
+            for _ in range(bootstrap):
+                draws.append(bootstrap_params(curves, params, 1, rng, points_per_decade, resample))
+                bar.update(1)
+            draws = np.concatenate(draws)
+    else:
+        draws = bootstrap_params(curves, params, bootstrap, rng, points_per_decade, resample)
     on_plateau, on_incline = params.on_plateau(x, board), params.on_incline(x, board)
     pieces = {"plateau": int(on_plateau.sum()), "incline": int(on_incline.sum()),
               "perfect": int((~on_plateau & ~on_incline).sum())}
-    return FrontierFit(params=params, intervals=intervals, bootstrap=draws, confidence=confidence,
-                       r2_incline=incline_r2(params, board, x, y), boards=tuple(sorted(frontiers)),
-                       points=int(x.size), pieces=pieces, plateau_boards=int(np.unique(board[on_plateau]).size),
-                       frontiers=frontiers)
+    return FrontierFit(params=params, intervals=percentile_intervals(draws, confidence), bootstrap=draws,
+                       confidence=confidence, r2_incline=incline_r2(params, board, x, y),
+                       boards=tuple(sorted(frontiers)), points=int(x.size), pieces=pieces,
+                       plateau_boards=int(np.unique(board[on_plateau]).size), frontiers=frontiers,
+                       seeds=tuple(sorted({c.seed for c in curves})), resample=resample)
 
 
-def _redraw_ratings(curve: RunCurve, rng: np.random.Generator) -> RunCurve:
-    sd = (curve.high - curve.low) / (2 * 1.96)
-    elo = curve.elo + rng.normal(0.0, 1.0, size=sd.size) * sd
-    return RunCurve.from_arrays(curve.name, curve.board, curve.width, curve.depth, curve.compute, elo, curve.low,
-                                curve.high)
-
-
-def _refit_near(params: ChangePointParams, board, x, y) -> np.ndarray:
+def _refit_near(params: ChangePointParams, board, x, y, polish_only: bool = False) -> np.ndarray:
     y_nats = y / ELO_PER_NAT
-    result = minimize(_loss_and_grad, params.as_array() / ELO_PER_NAT, args=(board, x, y_nats), jac=True,
-                      method="L-BFGS-B")
-    return _region_least_squares(result.x, board, x, y_nats) * ELO_PER_NAT
+    start = params.as_array() / ELO_PER_NAT
+    if not polish_only:
+        start = minimize(_loss_and_grad, start, args=(board, x, y_nats), jac=True, method="L-BFGS-B").x
+    return _region_least_squares(start, board, x, y_nats) * ELO_PER_NAT
+
+
+def per_seed_fits(curves: list[RunCurve], points_per_decade: int = 10, starts: int = 8) -> dict[int, ChangePointParams]:
+    """The change-point law fitted to each seed's runs alone (seeds with too few frontier
+    points to fit are left out): how far one seed's answer strays from the pooled one."""
+    fits = {}
+    with _one_blas_thread():
+        for s in sorted({c.seed for c in curves}):
+            board, x, y = frontier_points(compute_frontiers([c for c in curves if c.seed == s], points_per_decade))
+            if x.size >= len(PARAM_NAMES):
+                fits[s] = fit_change_point(board, x, y, starts=starts)
+    return fits
 
 
 NOT_MEASURED = "n/m"

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.frontier import CurvePoint, RunCurve, fit_frontier
+from experiments.anchoring import higher_rated, measured_elo, rate_subpool, strongest_snapshot, top_of_scale
+from experiments.frontier import CurvePoint, RunCurve, fit_frontier, per_seed_fits
 from experiments.sweep import RunSpec, run_dir, run_sweep
-from experiments.sweep_config import SweepConfig, load_sweep_config
+from experiments.sweep_config import PRESETS_DIR, SweepConfig, SweepConfigError, load_sweep_config
 from experiments.tradeoff import TestTimeRating, default_levels, fit_tradeoff, iso_elo_curves
 from hexzero.solver import MAX_SOLVED_SIZE
 from hexzero.storage import atomic_write_json, list_snapshots
@@ -40,19 +41,29 @@ def _log(message: str) -> None:
     print(f"[reproduce {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def _pin_config(out: Path, config: SweepConfig, source) -> None:
+def sweep_data(source, seed_offset: int = 0) -> tuple[SweepConfig, dict]:
+    """The sweep config of a preset name or file, validated, and the JSON it is pinned as.
+    seed_offset K: a rerun with fresh seeds, every seed s becoming s + K x (max seed + 1), so
+    the reruns of offsets 0, 1, 2, ... never share a seed (a shared seed trains the same run)."""
+    load_sweep_config(source)  # validates, with errors naming the file and field
+    path = Path(source)
+    data = json.loads(path.read_text()) if path.is_file() else json.loads((PRESETS_DIR / f"{source}.json").read_text())
+    if isinstance(seed_offset, bool) or not isinstance(seed_offset, int) or seed_offset < 0:
+        raise SweepConfigError(f"seed offset must be an integer >= 0, got {seed_offset!r}")
+    if seed_offset:
+        span = max(data["seeds"]) + 1
+        data = {**data, "seeds": [s + seed_offset * span for s in data["seeds"]]}
+    return SweepConfig.from_dict(data), data
+
+
+def _pin_config(out: Path, data: dict) -> None:
     """Record the sweep config in OUT; refuse to continue a folder started with another one."""
     path = out / "sweep.json"
-    data = json.loads(Path(source).read_text()) if Path(source).is_file() else None
-    if data is None:
-        from experiments.sweep_config import PRESETS_DIR
-
-        data = json.loads((PRESETS_DIR / f"{source}.json").read_text())
     if path.exists():
         saved = json.loads(path.read_text())
         if saved != data:
-            raise ValueError(f"{out} was started with another sweep config ({saved.get('name')!r}); "
-                             f"use a new --out or delete {path}")
+            raise ValueError(f"{out} was started with another sweep config ({saved.get('name')!r}, seeds "
+                             f"{saved.get('seeds')}); use a new --out or delete {path}")
     else:
         atomic_write_json(path, data)
 
@@ -73,20 +84,87 @@ def snapshot_spec(path: str, nodes: int, policy: str) -> dict:
             "greedy": False}
 
 
-def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, policy: str) -> list[int]:
-    """Every snapshot of the board's runs (at `nodes`), plus perfect and random anchors."""
-    ids = []
+def guided_perfect_spec(board: int, guide: dict) -> dict:
+    """The perfect agent that anchors a solved board: the solver's wins, and in lost positions
+    the guide's moves (hexzero.guided_perfect; experiments.anchoring says why)."""
+    return {"kind": "perfect", "n": board, "lost": guide}
+
+
+def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, policy: str) -> tuple[list[int], dict]:
+    """Every snapshot of the board's runs (at `nodes`), the random agent and, on solved boards,
+    both perfect agents: the guided one first (the tournament anchors to the first perfect
+    agent of the pool) and the solver's own. Returns the ids and {"random", "perfect",
+    "solver_perfect"} -> id (perfect ones absent above the solver's reach)."""
+    ids, snapshots = [], []
     for spec in specs:
         if spec.board != board:
             continue
         for snap in list_snapshots(run_dir(out, spec)):
+            snapshots.append(snap)
             ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, policy), board,
                                     name=f"{spec.name}/{snap['index']:02d}@{nodes}", run=spec.name,
                                     compute=snap["compute"], snapshot_index=snap["index"]))
-    ids.append(db.add_agent({"kind": "random", "n": board}, board, name=f"random-{board}"))
+    special = {"random": db.add_agent({"kind": "random", "n": board}, board, name=f"random-{board}")}
+    guide = strongest_snapshot(snapshots)
+    if board in SOLVED_BOARDS and guide is not None:
+        # the guide plays its preferred move (greedy): in a lost position the best practical try
+        spec = guided_perfect_spec(board, {**snapshot_spec(guide["path"], nodes, policy), "greedy": True})
+        special["perfect"] = db.add_agent(spec, board, name=f"perfect-{board}+{guide['run']}/{guide['index']:02d}")
     if board in SOLVED_BOARDS:
-        ids.append(db.add_agent({"kind": "perfect", "n": board}, board, name=f"perfect-{board}"))
-    return ids
+        special["solver_perfect"] = db.add_agent({"kind": "perfect", "n": board}, board, name=f"perfect-{board}")
+    special.setdefault("perfect", special.get("solver_perfect"))
+    order = [special[k] for k in ("perfect", "solver_perfect", "random") if special.get(k) is not None]
+    return ids + list(dict.fromkeys(order)), {k: v for k, v in special.items() if v is not None}
+
+
+def play_solver_perfect(db, ids: list[int], special: dict, games_per_colour: int, progress: bool,
+                        ray_address=None) -> None:
+    """One batch of every agent against the solver's perfect agent. The adaptive scheme spends
+    its games where the ratings relative to its anchor (the guided perfect agent) are widest,
+    which leaves the solver's agent too few games for the "before" ratings to mean anything."""
+    from elo.tournament import run_tournament
+
+    solver_perfect, perfect = special.get("solver_perfect"), special.get("perfect")
+    if solver_perfect is None or solver_perfect == perfect:
+        return
+    pool = [solver_perfect] + [i for i in ids if i not in (solver_perfect, perfect)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc=f"{db.agent(solver_perfect).name} vs all", unit="game")
+    try:
+        run_tournament(db, pool, scheme="top", games=2 * max(1, games_per_colour // 2), rounds=1, seed=2,
+                       progress=bar, ray_address=ray_address)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def board_scale(db, ids: list[int], special: dict, ratings) -> tuple[object, dict]:
+    """The ratings the frontier uses and what the report says about the top of the scale.
+    With both perfect agents in the pool (experiments.anchoring): every game rated, anchored
+    to the higher-rated of the two ("after"), and the games without the guided agent anchored
+    to the solver's ("before", the old scale); `top_of_scale` of each."""
+    perfect, solver_perfect = special.get("perfect"), special.get("solver_perfect")
+    random_name = db.agent(special["random"]).name
+    if perfect is None:  # above the solver's reach: anchored to the strongest agent
+        return ratings, {"random": measured_elo(ratings, random_name)}
+    info = {}
+    if solver_perfect is not None and solver_perfect != perfect:
+        names = (db.agent(perfect).name, db.agent(solver_perfect).name)
+        ratings = rate_subpool(db, ids, perfect)
+        anchor = higher_rated(ratings, names)
+        if anchor != ratings.anchor:
+            ratings = rate_subpool(db, ids, solver_perfect)
+        other = names[1] if anchor == names[0] else names[0]
+        info["other_perfect"] = {**measured_elo(ratings, other), "agent": other}
+        info["before"] = top_of_scale(rate_subpool(db, ids, solver_perfect, leave_out=(perfect,))).as_dict()
+        info["after"] = top_of_scale(ratings, exclude=(other,)).as_dict()
+    else:
+        info["after"] = top_of_scale(ratings).as_dict()
+    info["random"] = measured_elo(ratings, random_name)
+    return ratings, info
 
 
 def play_tournament(db, ids: list[int], settings, games_per_colour: int, seed: int, label: str, progress: bool,
@@ -121,7 +199,8 @@ def run_curves(db, ratings, board: int, specs: list[RunSpec]) -> list[RunCurve]:
     curves = []
     for spec in specs:
         if spec.board == board and by_run.get(spec.name):
-            curves.append(RunCurve(spec.name, board, spec.config.width, spec.config.depth, tuple(by_run[spec.name])))
+            curves.append(RunCurve(spec.name, board, spec.config.width, spec.config.depth, tuple(by_run[spec.name]),
+                                   seed=spec.config.seed, recipe=getattr(spec, "recipe", "")))
     return curves
 
 
@@ -143,9 +222,11 @@ def tradeoff_ratings(db, out: Path, config: SweepConfig, specs: list[RunSpec], c
         snap = snaps[i]
         for nodes in tt.nodes:
             name = f"tt/{spec.name}/{snap['index']:02d}@{nodes}"
-            ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, config.search.policy), tt.board, name=name,
-                                    run=f"tt/{spec.name}", compute=snap["compute"], snapshot_index=snap["index"]))
-            meta[name] = (f"{spec.name}/{snap['index']:02d}", snap["compute"], snap["params"], nodes)
+            agent_id = db.add_agent(snapshot_spec(snap["path"], nodes, config.search.policy), tt.board, name=name,
+                                    run=f"tt/{spec.name}", compute=snap["compute"], snapshot_index=snap["index"])
+            ids.append(agent_id)
+            # at the tournament's node count the agent is already registered under its own name
+            meta[db.agent(agent_id).name] = (f"{spec.name}/{snap['index']:02d}", snap["compute"], snap["params"], nodes)
     if tt.board in SOLVED_BOARDS:
         ids.append(db.add_agent({"kind": "perfect", "n": tt.board}, tt.board, name=f"perfect-{tt.board}"))
     ratings = play_tournament(db, ids, config.tournament, tt.games_per_colour, seed=1,
@@ -162,48 +243,57 @@ def tradeoff_ratings(db, out: Path, config: SweepConfig, specs: list[RunSpec], c
 # ----------------------------------------------------------------------------- the pipeline
 
 def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_address: str | None = None,
-              skip_tradeoff: bool = False) -> Path:
-    """Run the whole reproduction for a preset name or sweep config file; returns the report."""
+              skip_tradeoff: bool = False, seed_offset: int = 0) -> Path:
+    """Run the whole reproduction for a preset name or sweep config file, its seeds shifted by
+    `seed_offset` (a rerun with other seeds); returns the report."""
+    started = time.perf_counter()
+    config, data = sweep_data(source, seed_offset)
+    out = Path(out)
+    _log(f"sweep '{config.name}' (seeds {list(config.seeds)}) into {out}: starting Ray")
+    out.mkdir(parents=True, exist_ok=True)
+    _pin_config(out, data)
+
     from elo.db import TournamentDB
     from elo.tournament import ensure_ray
     from experiments import plots
     from experiments.report import write_report
 
-    started = time.perf_counter()
-    config = load_sweep_config(source)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    _pin_config(out, config, source)
     _log("starting a local Ray" if ray_address is None else f"joining the Ray cluster at {ray_address}")
     ensure_ray(ray_address)
     specs = run_specs(config)
 
-    _log(f"sweep '{config.name}': {len(specs)} runs on boards {[b.board for b in config.boards]}")
+    _log(f"training {len(specs)} runs on boards {[b.board for b in config.boards]} "
+         f"(finished runs are kept; each run takes one core)")
     run_sweep(specs, out, progress=progress)
     timings = {"sweep_s": time.perf_counter() - started}
 
     t = time.perf_counter()
     db = TournamentDB(out / "tournament.sqlite")
-    curves, board_ratings = [], {}
+    curves, board_ratings, scale = [], {}, {}
     for sweep in config.boards:
-        ids = register_board(db, out, specs, sweep.board, config.tournament.nodes, config.search.policy)
+        ids, special = register_board(db, out, specs, sweep.board, config.tournament.nodes, config.search.policy)
         _log(f"tournament {sweep.board}x{sweep.board}: {len(ids)} agents")
         ratings = play_tournament(db, ids, config.tournament, config.tournament.games_per_colour, seed=0,
                                   label=f"tournament {sweep.board}x{sweep.board}", progress=progress,
                                   ray_address=ray_address)
+        play_solver_perfect(db, ids, special, config.tournament.games_per_colour, progress, ray_address)
+        ratings, scale[sweep.board] = board_scale(db, ids, special, ratings)
         board_ratings[sweep.board] = ratings
         curves += run_curves(db, ratings, sweep.board, specs)
     timings["tournament_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     a = config.analysis
+    _log(f"fitting the frontier law ({a.bootstrap} bootstrap refits, {a.resample})")
     fit = fit_frontier(curves, points_per_decade=a.points_per_decade, bootstrap=a.bootstrap, resample=a.resample,
                        confidence=a.confidence, progress=progress)
+    seed_fits = per_seed_fits(curves, a.points_per_decade) if len(fit.seeds) > 1 else {}
     timings["fit_s"] = time.perf_counter() - t
 
     tradeoff, tt_ratings, iso = None, [], []
     if not skip_tradeoff:
         t = time.perf_counter()
+        _log(f"test-time re-rating on {config.test_time.board}x{config.test_time.board}")
         tt_ratings = tradeoff_ratings(db, out, config, specs, curves, progress, ray_address)
         if tt_ratings:
             iso = iso_elo_curves(tt_ratings, default_levels(tt_ratings))
@@ -213,27 +303,31 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
                 _log(f"trade-off fit skipped: {exc}")
         timings["tradeoff_s"] = time.perf_counter() - t
 
+    _log("figures and report")
     figures = out / "figures"
     figure_files = {
-        "Every run's Elo against train compute, with each board's frontier (paper Fig. 5)":
-            plots.plot_run_curves(curves, fit.frontiers, figures / "runs"),
-        "Frontiers with the fitted change-point model (paper Fig. 6)":
-            plots.plot_frontier_fit(fit.frontiers, fit.params, figures / "frontier_fit"),
+        plots.RUNS_CAPTION: plots.plot_run_curves(curves, fit.frontiers, figures / "runs"),
+        plots.FRONTIER_FIT_CAPTION: plots.plot_frontier_fit(fit.frontiers, fit.params, figures / "frontier_fit"),
     }
     if tt_ratings:
-        figure_files["Elo against test-time compute (paper Fig. 8)"] = plots.plot_test_time(tt_ratings, figures / "test_time")
-        figure_files["Train/test compute trade-off (paper Fig. 9)"] = plots.plot_tradeoff(iso, tradeoff, figures / "tradeoff")
+        figure_files[plots.TEST_TIME_CAPTION] = plots.plot_test_time(tt_ratings, figures / "test_time")
+        figure_files[plots.TRADEOFF_CAPTION] = plots.plot_tradeoff(iso, tradeoff, figures / "tradeoff")
     figure_files["A game of the strongest agent against itself"] = _board_picture(db, board_ratings, figures / "board")
 
     timings["total_s"] = time.perf_counter() - started
-    results = {"config": config.name, "timings_s": timings, "params": asdict(fit.params),
-               "intervals": fit.intervals, "r2_incline": fit.r2_incline, "boards": list(fit.boards),
+    results = {"config": config.name, "seeds": list(config.seeds), "timings_s": timings,
+               "params": asdict(fit.params), "intervals": fit.intervals, "resample": fit.resample,
+               "intervals_include_seeds": fit.intervals_include_seeds, "r2_incline": fit.r2_incline,
+               "boards": list(fit.boards),
+               "per_seed_slope": {str(s): p.m_flops for s, p in seed_fits.items()},
                "perfect_play_compute": {str(b): 10.0 ** float(fit.params.perfect_play_log10_compute(b))
                                         for b in fit.boards},
+               "scale": scale,
                "tradeoff": asdict(tradeoff) if tradeoff is not None else None,
                "anchors": {str(b): r.anchor for b, r in board_ratings.items()}}
     atomic_write_json(out / "results.json", _jsonable(results))
-    notes = (f"Sweep `{config.name}`: {len(specs)} runs, {sum(len(c.points) for c in curves)} rated snapshots; "
+    notes = (f"Sweep `{config.name}`: {len(specs)} runs (seeds {', '.join(map(str, config.seeds))}), "
+             f"{sum(len(c.points) for c in curves)} rated snapshots; "
              f"Elo anchors: {', '.join(f'{b}x{b}: {r.anchor}' for b, r in board_ratings.items())}. "
              "Compute is in the paper's units (self-play positions x search nodes x parameters); our trainer "
              "searches fewer nodes and learns from fewer samples than the paper's, so absolute compute "
@@ -241,7 +335,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
              f"Wall time: {timings['total_s'] / 60:.1f} min (sweep {timings['sweep_s'] / 60:.1f}, tournaments "
              f"{timings['tournament_s'] / 60:.1f}).")
     report = write_report(out / "report.md", fit, figure_files, tradeoff, title=f"hexzero reproduction: {config.name}",
-                          notes=notes)
+                          notes=notes, scale=scale, per_seed=seed_fits)
     _log(f"report: {report}")
     return report
 

@@ -17,10 +17,28 @@ from experiments.frontier import ChangePointParams, Frontier, RunCurve
 from experiments.tradeoff import IsoEloCurve, TestTimeRating, TradeoffFit
 from hexzero.storage import atomic_write_bytes
 
-TRAIN_COMPUTE_LABEL = "train compute (paper units: samples x nodes x params)"
-TEST_COMPUTE_LABEL = "test compute per move (paper units: nodes x params)"
-ELO_LABEL = "Elo (0 = perfect play; above 5x5, the best agent)"
+TRAIN_COMPUTE_LABEL = "train compute (samples x nodes x params)"
+TEST_COMPUTE_LABEL = "test compute per move (nodes x params)"
+ELO_LABEL = "Elo (0 = perfect play)"
 FORMATS = ("png", "svg")
+
+# The report's captions: what every marker and line style means.
+RUNS_CAPTION = (
+    "Every run's Elo against train compute (paper Fig. 5), one panel per board: thin lines are runs (colour = "
+    "network width, line style = depth; one line per seed), the wide pale band is the board's frontier (per grid "
+    "point, the mean over seeds of each seed's best run), drawn under the runs so they stay visible. Elo 0 is "
+    "perfect play on boards up to 5x5 (the guided perfect agent), the best agent above.")
+FRONTIER_FIT_CAPTION = (
+    "Frontiers with the fitted change-point law (paper Fig. 6): points joined by solid lines are each board's "
+    "frontier, dashed lines the fitted law min(0, max(incline, plateau)) over the same compute range; colour = "
+    "board size.")
+TEST_TIME_CAPTION = (
+    "Elo against test-time compute (paper Fig. 8): each line is one snapshot re-rated at every search node count "
+    "(points), coloured by the snapshot's train compute.")
+TRADEOFF_CAPTION = (
+    "Train/test compute trade-off (paper Fig. 9): per Elo level (colour), the least test compute that reaches it "
+    "at each train compute; filled points are measured, hollow points are snapshots that already reach the level "
+    "at one search node (an upper bound on the test compute needed); dashed lines are the log-linear fit.")
 
 
 def save_figure(fig, stem: str | Path) -> list[Path]:
@@ -45,6 +63,13 @@ def _figure(panels: int = 1, panel_size=(5.0, 3.6)):
     for ax in axes[panels:]:
         ax.set_visible(False)
     return fig, axes[:panels]
+
+
+def _no_minor_labels(ax):
+    """Log axes spanning under a decade label their minor ticks too, and those overlap."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _pale_end_cut(name: str):
@@ -76,18 +101,21 @@ def plot_run_curves(curves: list[RunCurve], frontiers: dict[int, Frontier], stem
     depths = sorted({c.depth for c in curves})
     style = {d: ("-", "--", ":", "-.")[i % 4] for i, d in enumerate(depths)}
     for ax, board in zip(axes, boards):
+        # the frontier first, wide and pale: the runs it is made of stay visible on top of it
+        x, y = frontiers[board].points()
+        ax.plot(10.0 ** x, y, color="0.55", linewidth=7, alpha=0.35, solid_capstyle="round", zorder=1)
         for curve in (c for c in curves if c.board == board):
             ax.plot(curve.compute, curve.elo, style[curve.depth], color=cmap(norm(curve.width)), linewidth=1,
-                    alpha=0.8)
-        x, y = frontiers[board].points()
-        ax.plot(10.0 ** x, y, color="black", linewidth=2.2)
+                    alpha=0.9, zorder=2)
         ax.set_xscale("log")
         ax.set_title(f"{board}x{board}")
         ax.set_xlabel(TRAIN_COMPUTE_LABEL)
         ax.set_ylabel(ELO_LABEL)
         ax.grid(True, which="major", alpha=0.3)
-    handles = [Line2D([], [], color="black", linewidth=2.2, label="frontier")]
-    handles += [Line2D([], [], color="grey", linestyle=style[d], linewidth=1, label=f"depth {d}") for d in depths]
+    seeds = len({c.seed for c in curves})
+    handles = [Line2D([], [], color="0.55", linewidth=7, alpha=0.35,
+                      label="frontier" + (f" (mean of {seeds} seeds)" if seeds > 1 else ""))]
+    handles += [Line2D([], [], color="grey", linestyle=style[d], linewidth=1, label=f"run, depth {d}") for d in depths]
     axes[0].legend(handles=handles, loc="lower right", fontsize="small")
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), label="network width")
     bar.set_ticks(sorted(set(widths)), labels=[str(w) for w in sorted(set(widths))])
@@ -107,9 +135,14 @@ def plot_frontier_fit(frontiers: dict[int, Frontier], params: ChangePointParams,
     ax.set_xscale("log")
     ax.set_xlabel(TRAIN_COMPUTE_LABEL)
     ax.set_ylabel(ELO_LABEL)
-    ax.set_title(f"frontier (solid) and fitted law (dashed): {params.m_flops:.0f} Elo per 10x compute")
+    ax.set_title(f"fitted law: {params.m_flops:.0f} Elo per 10x train compute")
     ax.grid(True, alpha=0.3)
-    ax.legend(title="board", fontsize="small")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colours[b], marker="o", markersize=2.5, label=f"{b}x{b} frontier")
+               for b in sorted(frontiers)]
+    handles.append(Line2D([], [], color="black", linestyle="--", linewidth=1.8, label="fitted law"))
+    ax.legend(handles=handles, fontsize="small", loc="lower right")
     return save_figure(fig, stem)
 
 
@@ -136,6 +169,7 @@ def plot_test_time(ratings: list[TestTimeRating], stem) -> list[Path]:
         ax.plot([r.test_compute for r in group], [r.elo for r in group], "o-", markersize=2.5, linewidth=1,
                 color=cmap(norm(group[0].train_compute)))
     ax.set_xscale("log")
+    _no_minor_labels(ax)
     ax.set_xlabel(TEST_COMPUTE_LABEL)
     ax.set_ylabel(ELO_LABEL)
     nodes = sorted({r.nodes for r in ratings})
@@ -169,8 +203,16 @@ def plot_tradeoff(curves: list[IsoEloCurve], fit: TradeoffFit | None, stem) -> l
     ax.set_yscale("log")
     ax.set_xlabel(TRAIN_COMPUTE_LABEL)
     ax.set_ylabel(TEST_COMPUTE_LABEL)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="grey", marker="o", linestyle="none", markersize=3.5, label="least test compute"),
+               Line2D([], [], color="grey", marker="o", markerfacecolor="none", linestyle="none", markersize=3.5,
+                      label="reached at 1 node (upper bound)")]
     if fit is not None:
-        ax.set_title(f"iso-Elo curves; fit: log10 test = {fit.a:.2f} log10 train + {fit.b:.4f} Elo + {fit.c:.1f}")
+        handles.append(Line2D([], [], color="grey", linestyle="--", linewidth=0.9, label="log-linear fit"))
+    ax.legend(handles=handles, fontsize="small", loc="upper right")
+    if fit is not None:
+        ax.set_title(f"fit: log10 test = {fit.a:.2f} log10 train + {fit.b:.4f} Elo + {fit.c:.1f}", fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="Elo level")
     return save_figure(fig, stem)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from experiments.frontier import FrontierFit, compare_with_paper, per_board_table
+from experiments.frontier import PAPER_PARAMS, ChangePointParams, FrontierFit, compare_with_paper, per_board_table
 from experiments.tradeoff import TradeoffFit, compare_tradeoff_with_paper
 from hexzero.storage import atomic_write_text
 
@@ -19,15 +19,87 @@ COMPUTE_UNITS_NOTE = (
     "growth factors per board size are the figures that compare directly.")
 
 
+# Elo of uniform random play relative to perfect play by the MoHex ladder (the reference,
+# jones2021.md: MoHex playing a random move with probability p, from the paper's games).
+MOHEX_RANDOM_ELO = {3: -530.0, 5: -1090.0, 7: -1360.0, 9: -1860.0}
+
+SCALE_NOTE = (
+    "**0 = perfect play.** On boards the solver covers, two perfect agents play in every tournament; both win "
+    "every won position and differ only in lost ones. The solver's own plays the move leaving the fewest "
+    "winning replies; weak and middling agents punish those moves more often than they punish a trained "
+    "agent's, so against a pool of such agents trained agents scored more than that perfect agent and were "
+    "rated above it (intransitivity: it still beats each of them). The guided one plays, in lost positions, "
+    "what the board's strongest snapshot (by its accuracy against the solver, chosen before any game) prefers, "
+    "so it is never a weaker practical player than that snapshot. The anchor (0) is the higher-rated of the "
+    "two over all games (*after*, the ratings used everywhere else); *before* rates the games without the "
+    "guided agent, anchored to the solver's (the old scale). 'max above perfect' is the highest-rated agent "
+    "other than the perfect ones, with its 95% interval relative to the anchor: the scale is sound when that "
+    "interval reaches 0 or below.")
+
+
+def _elo_cell(value: dict | None) -> str:
+    if not value:
+        return "-"
+    return f"{value['elo']:.0f} [{value['lower']:.0f}, {value['upper']:.0f}]"
+
+
+def _other_cell(value: dict | None) -> str:
+    return f"{_elo_cell(value)} ({value['agent']})" if value else "-"
+
+
+def _top_cell(value: dict | None) -> str:
+    if not value:
+        return "-"
+    flag = " **above**" if value["above_by_more_than_interval"] else ""
+    return f"{value['elo']:+.0f} [{value['lower']:+.0f}, {value['upper']:+.0f}] ({value['agent']}){flag}"
+
+
+def measured_table(fit: FrontierFit, scale: dict) -> str:
+    """Markdown: per board, the random agent's measured Elo beside the fitted plateau, the
+    paper's law and the MoHex ladder; the solver's perfect agent where it is not the anchor;
+    and the top of the scale before and after the guided perfect agent."""
+    lines = ["| board | random agent, measured (95%) | fitted plateau | paper's law plateau | MoHex ladder "
+             "| other perfect agent | max above perfect: before | after |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for b in sorted(scale):
+        info = scale[b]
+        plateau = f"{float(fit.params.plateau(b)):.0f}" if fit.plateau_identified and b in fit.boards else "n/m"
+        mohex = f"{MOHEX_RANDOM_ELO[b]:.0f}" if b in MOHEX_RANDOM_ELO else "-"
+        lines.append(f"| {b} | {_elo_cell(info.get('random'))} | {plateau} | {float(PAPER_PARAMS.plateau(b)):.0f} "
+                     f"| {mohex} | {_other_cell(info.get('other_perfect'))} | {_top_cell(info.get('before'))} "
+                     f"| {_top_cell(info.get('after'))} |")
+    return "\n".join(lines)
+
+
+def seeds_section(fit: FrontierFit, per_seed: dict[int, ChangePointParams]) -> list[str]:
+    pct = round(fit.confidence * 100)
+    lo, hi = fit.intervals["m_flops"]
+    if not fit.intervals_include_seeds:
+        why = ("the sweep has one seed per network" if len(fit.seeds) < 2 else
+               f"the intervals resample {fit.resample} only")
+        return ["## Seeds", "", f"**The intervals hold rating noise only** ({why}): they leave out training "
+                "variance, the largest difference between reruns of a sweep, and come out too narrow.", ""]
+    lines = ["## Seeds", "",
+             f"Intervals: two-level bootstrap ({len(fit.bootstrap)} resamples) over seeds "
+             f"{', '.join(map(str, fit.seeds))}: each network's runs redrawn among its seeds, then every drawn "
+             "run's ratings redrawn from their intervals (experiments.frontier.resample_curves). Each board's "
+             "frontier is the mean over seeds of every seed's own frontier.", "",
+             "| fit | slope (Elo per 10x compute) |", "|---|---:|"]
+    lines += [f"| seed {s} alone | {p.m_flops:.0f} |" for s, p in sorted(per_seed.items())]
+    lines += [f"| pooled | **{fit.params.m_flops:.0f}** [{lo:.0f}, {hi:.0f}] ({pct}%) |", ""]
+    return lines
+
+
 def _link(path: Path, report_dir: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), report_dir.resolve())).as_posix()
 
 
 def render_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, list[Path]],
                   tradeoff: TradeoffFit | None = None, title: str = "Scaling reproduction",
-                  notes: str = "") -> str:
+                  notes: str = "", scale: dict | None = None, per_seed: dict | None = None) -> str:
     """The report's markdown. `plots` maps a caption to the figure's files (PNG shown inline,
-    every format linked)."""
+    every format linked); `scale`: per board, the measured anchors and top of the scale
+    (experiments.pipeline.board_scale); `per_seed`: seed -> that seed's own fit."""
     report_dir = Path(report_path).parent
     p = fit.params
     lines = [f"# {title}", ""]
@@ -47,6 +119,7 @@ def render_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, li
         "",
         COMPUTE_UNITS_NOTE,
         "",
+        *seeds_section(fit, per_seed or {}),
         "## Per board size",
         "",
         "Perfect play: where the incline reaches -50 Elo; takeoff: where it leaves the plateau. "
@@ -58,6 +131,13 @@ def render_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, li
         "rounded parameters put it ~20% lower.",
         "",
     ]
+    if scale:
+        lines += ["## Measured: random play and the top of the scale", "",
+                  "Elo measured in the tournament (95% intervals) beside the fitted plateau, the paper's law "
+                  "(-270 b + 570) and the MoHex ladder's random play. The fitted plateau is where the frontier "
+                  "of the *first snapshots* sits, not random play: the first snapshot of a run has already "
+                  "trained a little, so it sits above the random agent.", "",
+                  measured_table(fit, scale), "", SCALE_NOTE, ""]
     if tradeoff is not None:
         lines += ["## Train/test compute trade-off", "",
                   f"At equal Elo, 10x more train compute saves **{tradeoff.test_saving_per_10x_train:.1f}x** test "
@@ -74,7 +154,8 @@ def render_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, li
 
 
 def write_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, list[Path]],
-                 tradeoff: TradeoffFit | None = None, title: str = "Scaling reproduction", notes: str = "") -> Path:
+                 tradeoff: TradeoffFit | None = None, title: str = "Scaling reproduction", notes: str = "",
+                 scale: dict | None = None, per_seed: dict | None = None) -> Path:
     report_path = Path(report_path)
-    atomic_write_text(report_path, render_report(report_path, fit, plots, tradeoff, title, notes) + "\n")
+    atomic_write_text(report_path, render_report(report_path, fit, plots, tradeoff, title, notes, scale, per_seed) + "\n")
     return report_path

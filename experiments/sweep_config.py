@@ -195,7 +195,7 @@ class TestTimeSettings:
 class AnalysisSettings:
     points_per_decade: int = 10
     bootstrap: int = 200
-    resample: str = "ratings"
+    resample: str = "two-level"
     confidence: float = 0.9
 
     @classmethod

@@ -4,6 +4,7 @@ Agents are described by JSON-able specs so a tournament can store them in its da
 rebuild them inside a Ray task on any node:
     {"kind": "random", "n": 5}
     {"kind": "perfect", "n": 5, "seed": 0}
+    {"kind": "perfect", "n": 5, "lost": <agent spec>}   (hexzero.guided_perfect)
     {"kind": "snapshot", "path": "runs/x/snapshots/snapshot-07.pt", "nodes": 64,
      "policy": "gumbel", "greedy": true}
     {"kind": "gtp", "n": 5, "command": ["mohex"], "timeout": 30}   (hexzero.external)
@@ -64,6 +65,10 @@ def make_agent(spec: dict) -> Agent:
     kind = spec["kind"]
     if kind == "random":
         return RandomAgent(spec["n"])
+    if kind == "perfect" and "lost" in spec:
+        from hexzero.guided_perfect import guided_perfect_agent
+
+        return guided_perfect_agent(spec)
     if kind == "perfect":
         from hexzero.solver import PerfectAgent
 

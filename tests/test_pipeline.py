@@ -25,7 +25,7 @@ TINY = {
     ],
     "tournament": {"scheme": "round-robin", "games_per_colour": 4, "nodes": 4},
     "test_time": {"board": 4, "nodes": [1, 4, 16], "snapshots": 3, "games_per_colour": 4},
-    "analysis": {"points_per_decade": 5, "bootstrap": 10, "resample": "ratings", "confidence": 0.9},
+    "analysis": {"points_per_decade": 5, "bootstrap": 10, "resample": "two-level", "confidence": 0.9},
 }
 
 
@@ -69,8 +69,37 @@ def test_killed_sweep_resumes_and_produces_every_plot_and_the_report(tmp_path, t
         assert f"figures/{stem}.png" in report
     results = json.loads((out / "results.json").read_text())
     assert results["boards"] == [3, 4]
+    # both boards are solved: anchored to the higher-rated of the two perfect agents
+    for board in ("3", "4"):
+        scale = results["scale"][board]
+        assert results["anchors"][board].startswith(f"perfect-{board}")
+        assert scale["other_perfect"]["elo"] <= 0 and scale["random"]["elo"] < 0
+        assert {"before", "after"} <= set(scale)
+    assert "## Measured: random play and the top of the scale" in report
+    assert "one seed per network" in report  # the intervals say they miss training variance
     assert f"{results['params']['m_flops']:.0f} Elo per 10x" in report
     assert (out / "figures" / "runs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_seed_offset_shifts_every_seed_and_a_folder_keeps_its_seeds(tmp_path, tiny_config):
+    from experiments.pipeline import _pin_config, sweep_data
+
+    config, data = sweep_data(str(tiny_config), seed_offset=3)
+    assert config.seeds == (3,) and data["seeds"] == [3]
+    assert all(run.name.endswith("-s3") for run in config.runs())
+    quick, _ = sweep_data("quick")
+    rerun, _ = sweep_data("quick", seed_offset=1)
+    assert len(quick.seeds) >= 2 and not set(quick.seeds) & set(rerun.seeds)  # a rerun shares no seed
+    out = tmp_path / "out"
+    out.mkdir()
+    _pin_config(out, data)
+    with pytest.raises(ValueError, match=r"another sweep config \('tiny', seeds \[3\]\)"):
+        _pin_config(out, sweep_data(str(tiny_config))[1])
+
+    result = subprocess.run([*reproduce_cmd(tiny_config, out), "--seed-offset", "-1"],
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--seed-offset must be >= 0, got -1" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_folder_started_with_another_sweep_is_refused(tmp_path, tiny_config):

@@ -74,3 +74,28 @@ def test_report_links_every_figure_relatively_and_carries_the_numbers(outputs):
     assert "| m_flops (Elo) |" in text and "| 510 |" in text  # ours beside the paper's
     assert "our intercepts" in text  # says why the intercepts differ from the paper's
     assert not list(report.parent.glob(".report.md.tmp-*"))
+
+
+def test_report_shows_per_seed_slopes_and_the_measured_scale(tmp_path):
+    from experiments.frontier import per_seed_fits
+    from experiments.report import render_report
+
+    curves = [c.redrawn(seed=s) for s in (0, 1) for c in synthetic_curves(boards=range(3, 6), seed=10 + s)]
+    curves = [type(c)(f"{c.name}-s{c.seed}", c.board, c.width, c.depth, c.points, seed=c.seed) for c in curves]
+    fit = fit_frontier(curves, bootstrap=6, seed=1)
+    per_seed = per_seed_fits(curves)
+    top = {"anchor": "perfect-5+g", "agent": "b5-w8", "elo": 40.0, "lower": 10.0, "upper": 70.0,
+           "above_by_more_than_interval": True}
+    scale = {5: {"random": {"elo": -1700.0, "lower": -1800.0, "upper": -1600.0, "anchor": "perfect-5+g"},
+                 "other_perfect": {"elo": -60.0, "lower": -120.0, "upper": 0.0, "anchor": "perfect-5+g",
+                                    "agent": "perfect-5"},
+                 "before": top, "after": {**top, "elo": -20.0, "lower": -60.0, "upper": 20.0,
+                                          "above_by_more_than_interval": False}}}
+    text = render_report(tmp_path / "report.md", fit, {}, scale=scale, per_seed=per_seed)
+    lo, hi = fit.intervals["m_flops"]
+    assert f"| pooled | **{fit.params.m_flops:.0f}** [{lo:.0f}, {hi:.0f}] (90%) |" in text
+    for s, p in per_seed.items():
+        assert f"| seed {s} alone | {p.m_flops:.0f} |" in text
+    assert (f"| 5 | -1700 [-1800, -1600] | {float(fit.params.plateau(5)):.0f} | -780 | -1090 | -60 [-120, 0] (perfect-5) "
+            "| +40 [+10, +70] (b5-w8) **above** | -20 [-60, +20] (b5-w8) |") in text
+    assert "0 = perfect play." in text

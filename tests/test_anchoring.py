@@ -1,0 +1,122 @@
+"""The top of the Elo scale: the guided perfect agent's play in lost positions, and the
+anchoring rule (nobody above perfect play by more than its interval) on a hand-made
+intransitive pool."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from elo.ratings import Games, fit_ratings
+from experiments.anchoring import higher_rated, strongest_snapshot, top_of_scale
+from hexzero.agents import make_agent
+from hexzero.guided_perfect import GuidedPerfectAgent
+from hexzero.hex import HexGames
+from hexzero.solver import get_solver
+
+
+class LastEmptyCell:
+    """A real, deterministic agent: the highest-numbered empty cell."""
+
+    def __init__(self, n):
+        self.n, self.name = n, "last-empty"
+
+    def act(self, board, to_play, rng):
+        return np.array([np.flatnonzero(row == 0)[-1] for row in board], dtype=np.int64)
+
+
+def random_positions(n: int, count: int, seed: int):
+    """Unfinished positions from random play, with their side to move."""
+    rng = np.random.default_rng(seed)
+    boards, to_play = [], []
+    while len(boards) < count:
+        games = HexGames(n, 1)
+        for _ in range(int(rng.integers(1, n * n - 2))):
+            empty = np.flatnonzero(games.board[0] == 0)
+            games.step(np.array([rng.choice(empty)]))
+            if games.done[0]:
+                break
+        if not games.done[0]:
+            boards.append(games.board[0].copy())
+            to_play.append(int(games.to_play[0]))
+    return np.array(boards), np.array(to_play, dtype=np.int8)
+
+
+def test_guided_perfect_agent_wins_won_positions_and_follows_its_guide_in_lost_ones():
+    n = 4
+    solver = get_solver(n)
+    boards, to_play = random_positions(n, 120, seed=0)
+    wins = solver.winning_moves_mask(boards, to_play)
+    won = wins.any(axis=1)
+    assert won.any() and (~won).any()
+    agent = GuidedPerfectAgent(n, LastEmptyCell(n))
+    moves = agent.act(boards, to_play, np.random.default_rng(1))
+    assert wins[np.flatnonzero(won), moves[won]].all()  # a winning move wherever there is one
+    guide_moves = LastEmptyCell(n).act(boards, to_play, None)
+    np.testing.assert_array_equal(moves[~won], guide_moves[~won])  # the guide's move everywhere else
+
+
+def test_perfect_spec_with_a_lost_position_guide_builds_the_guided_agent():
+    agent = make_agent({"kind": "perfect", "n": 3, "lost": {"kind": "random", "n": 3}})
+    assert isinstance(agent, GuidedPerfectAgent) and agent.guide.name == "random"
+    with pytest.raises(ValueError, match="guide for lost positions plays 4x4"):
+        make_agent({"kind": "perfect", "n": 3, "lost": {"kind": "random", "n": 4}})
+    with pytest.raises(ValueError, match="must be an agent spec"):
+        make_agent({"kind": "perfect", "n": 3, "lost": "strongest"})
+
+
+def pool_games(rates: dict[tuple[int, int], tuple[float, float]], games: int = 400) -> Games:
+    """Games from exact win rates: rates[(a, b)] = (a's win rate as black, as white)."""
+    rows = []
+    for (a, b), (as_black, as_white) in rates.items():
+        rows.append((a, b, round(as_black * games), games))
+        rows.append((b, a, games - round(as_white * games), games))
+    return Games.from_rows(rows)
+
+
+# perfect, trained, middling, weak. The solver's perfect agent wins every game as black (the
+# first player wins Hex), but as white, in lost positions, its fewest-replies moves are easy
+# for weaker agents to punish; the trained agent's are not. Intransitive: perfect beats the
+# trained agent, the trained agent beats the weak ones by more than perfect does.
+NAMES = ["perfect", "trained", "middling", "weak"]
+SOLVER_PERFECT = {(0, 1): (1.0, 0.30), (0, 2): (1.0, 0.35), (0, 3): (1.0, 0.45),
+                  (1, 2): (0.99, 0.97), (1, 3): (1.0, 0.99), (2, 3): (0.85, 0.75)}
+# The guided perfect agent plays the trained agent's moves in lost positions: as white it
+# scores at least what the trained agent scores, and still wins every game as black.
+GUIDED_PERFECT = {**SOLVER_PERFECT, (0, 1): (1.0, 0.30), (0, 2): (1.0, 0.97), (0, 3): (1.0, 0.99)}
+
+
+def test_the_anchoring_rule_flags_an_agent_above_perfect_play_and_the_guide_removes_it():
+    before = fit_ratings(NAMES, pool_games(SOLVER_PERFECT), perfect="perfect")
+    top = top_of_scale(before)
+    assert before.anchor == "perfect" and before.anchor_rule == "perfect"
+    assert top.agent == "trained" and top.elo > 0 and top.above_by_more_than_interval, top
+
+    after = fit_ratings(NAMES, pool_games(GUIDED_PERFECT), perfect="perfect")
+    top = top_of_scale(after)
+    assert top.agent == "trained" and top.elo < 0 and not top.above_by_more_than_interval, top
+
+
+def test_the_anchor_is_the_higher_rated_perfect_agent_of_one_pool():
+    # both perfect agents in one intransitive pool: the guided one (4) plays the trained
+    # agent's moves where it is lost, the solver's (0) the fewest-replies moves
+    rates = {**SOLVER_PERFECT, (4, 1): (1.0, 0.30), (4, 2): (1.0, 0.97), (4, 3): (1.0, 0.99), (4, 0): (1.0, 0.0)}
+    names = NAMES + ["guided"]
+    ratings = fit_ratings(names, pool_games(rates), perfect="perfect")
+    assert higher_rated(ratings, ("guided", "perfect")) == "guided"
+    ratings = fit_ratings(names, pool_games(rates), perfect="guided")
+    top = top_of_scale(ratings, exclude=("perfect",))
+    assert top.agent == "trained" and not top.above_by_more_than_interval, top
+    # with a weak guide the solver's agent is the better practical player and becomes the anchor
+    weak_guide = {**rates, (4, 2): (1.0, 0.10), (4, 3): (1.0, 0.20)}
+    ratings = fit_ratings(names, pool_games(weak_guide), perfect="guided")
+    assert higher_rated(ratings, ("guided", "perfect")) == "perfect"
+    with pytest.raises(ValueError, match="none of the perfect agents"):
+        higher_rated(ratings, ("nobody",))
+
+
+def test_strongest_snapshot_prefers_accuracy_then_compute():
+    snaps = [{"index": 0, "compute": 1e9, "accuracy": 0.8}, {"index": 1, "compute": 1e10, "accuracy": 0.95},
+             {"index": 2, "compute": 1e11, "accuracy": 0.95}, {"index": 3, "compute": 1e12, "accuracy": 0.9}]
+    assert strongest_snapshot(snaps)["index"] == 2
+    assert strongest_snapshot([{"index": 0, "compute": 1e9}, {"index": 1, "compute": 1e10}])["index"] == 1
+    assert strongest_snapshot([]) is None
