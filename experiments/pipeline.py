@@ -23,7 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.frontier import CurvePoint, RunCurve, fit_frontier
+from experiments.frontier import CurvePoint, fit_frontier
+# recipes hook: the stand-in RunCurve with seed and recipe (issue 13); at merge, import it from
+# experiments.frontier again once it has those fields (issue 12).
+from experiments.recipes import RunCurve
 from experiments.sweep import RunSpec, run_dir, run_sweep
 from experiments.sweep_config import SweepConfig, load_sweep_config
 from experiments.tradeoff import TestTimeRating, default_levels, fit_tradeoff, iso_elo_curves
@@ -80,7 +83,8 @@ def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, 
         if spec.board != board:
             continue
         for snap in list_snapshots(run_dir(out, spec)):
-            ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, policy), board,
+            # recipes hook: each snapshot plays with its own recipe's search policy
+            ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, spec.config.search.get("policy", policy)), board,
                                     name=f"{spec.name}/{snap['index']:02d}@{nodes}", run=spec.name,
                                     compute=snap["compute"], snapshot_index=snap["index"]))
     ids.append(db.add_agent({"kind": "random", "n": board}, board, name=f"random-{board}"))
@@ -108,8 +112,8 @@ def play_tournament(db, ids: list[int], settings, games_per_colour: int, seed: i
             bar.close()
 
 
-def run_curves(db, ratings, board: int, specs: list[RunSpec]) -> list[RunCurve]:
-    """Each run's rated snapshots as an Elo-vs-compute curve."""
+def run_curves(db, ratings, board: int, specs: list[RunSpec], recipes: dict[str, str] | None = None) -> list[RunCurve]:
+    """Each run's rated snapshots as an Elo-vs-compute curve; `recipes`: run name -> its recipe."""
     rows = {r.name: r for r in db.agents(board)}
     by_run: dict[str, list[CurvePoint]] = {}
     for k, name in enumerate(ratings.names):
@@ -121,7 +125,8 @@ def run_curves(db, ratings, board: int, specs: list[RunSpec]) -> list[RunCurve]:
     curves = []
     for spec in specs:
         if spec.board == board and by_run.get(spec.name):
-            curves.append(RunCurve(spec.name, board, spec.config.width, spec.config.depth, tuple(by_run[spec.name])))
+            curves.append(RunCurve(spec.name, board, spec.config.width, spec.config.depth, tuple(by_run[spec.name]),
+                                   seed=spec.config.seed, recipe=(recipes or {}).get(spec.name, "")))
     return curves
 
 
@@ -143,7 +148,8 @@ def tradeoff_ratings(db, out: Path, config: SweepConfig, specs: list[RunSpec], c
         snap = snaps[i]
         for nodes in tt.nodes:
             name = f"tt/{spec.name}/{snap['index']:02d}@{nodes}"
-            ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, config.search.policy), tt.board, name=name,
+            ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, spec.config.search.get("policy", config.search.policy)),
+                                    tt.board, name=name,
                                     run=f"tt/{spec.name}", compute=snap["compute"], snapshot_index=snap["index"]))
             meta[name] = (f"{spec.name}/{snap['index']:02d}", snap["compute"], snap["params"], nodes)
     if tt.board in SOLVED_BOARDS:
@@ -191,7 +197,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
                                   label=f"tournament {sweep.board}x{sweep.board}", progress=progress,
                                   ray_address=ray_address)
         board_ratings[sweep.board] = ratings
-        curves += run_curves(db, ratings, sweep.board, specs)
+        curves += run_curves(db, ratings, sweep.board, specs, recipes={r.name: r.recipe for r in config.runs()})
     timings["tournament_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -224,13 +230,24 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
         figure_files["Train/test compute trade-off (paper Fig. 9)"] = plots.plot_tradeoff(iso, tradeoff, figures / "tradeoff")
     figure_files["A game of the strongest agent against itself"] = _board_picture(db, board_ratings, figures / "board")
 
+    # recipes hook (issue 13): recipes compared on one Elo scale, compute-optimal model size
+    from experiments.recipes import analyse_recipes
+
+    t = time.perf_counter()
+    recipe_analysis = analyse_recipes(curves, config, {s.name: list_snapshots(run_dir(out, s)) for s in specs},
+                                      fit.params, figures, progress=progress)
+    for reason in recipe_analysis.skipped:
+        _log(f"skipped: {reason}")
+    figure_files.update(recipe_analysis.figures)
+    timings["recipes_s"] = time.perf_counter() - t
+
     timings["total_s"] = time.perf_counter() - started
     results = {"config": config.name, "timings_s": timings, "params": asdict(fit.params),
                "intervals": fit.intervals, "r2_incline": fit.r2_incline, "boards": list(fit.boards),
                "perfect_play_compute": {str(b): 10.0 ** float(fit.params.perfect_play_log10_compute(b))
                                         for b in fit.boards},
                "tradeoff": asdict(tradeoff) if tradeoff is not None else None,
-               "anchors": {str(b): r.anchor for b, r in board_ratings.items()}}
+               "anchors": {str(b): r.anchor for b, r in board_ratings.items()}, **recipe_analysis.results}
     atomic_write_json(out / "results.json", _jsonable(results))
     notes = (f"Sweep `{config.name}`: {len(specs)} runs, {sum(len(c.points) for c in curves)} rated snapshots; "
              f"Elo anchors: {', '.join(f'{b}x{b}: {r.anchor}' for b, r in board_ratings.items())}. "
@@ -240,7 +257,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
              f"Wall time: {timings['total_s'] / 60:.1f} min (sweep {timings['sweep_s'] / 60:.1f}, tournaments "
              f"{timings['tournament_s'] / 60:.1f}).")
     report = write_report(out / "report.md", fit, figure_files, tradeoff, title=f"hexzero reproduction: {config.name}",
-                          notes=notes)
+                          notes=notes, sections=recipe_analysis.sections)
     _log(f"report: {report}")
     return report
 
