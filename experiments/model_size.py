@@ -135,9 +135,9 @@ def fit_model_size(curves: list, points_per_decade: int = 10, laws: dict[int, Ch
     return ModelSizeFit(exponent, interval, offsets, confidence, sizes, draws, at_edge)
 
 
-def render_section(fits: dict[str, ModelSizeFit]) -> str:
+def render_section(fits: dict[str, ModelSizeFit | str]) -> str:
     """Markdown: the exponent per recipe beside Neumann & Gros's, and the optimal network per
-    board and compute decade."""
+    board and compute decade. A recipe whose fit failed maps to the reason."""
     lines = ["## Compute-optimal model size", "",
              "At each board and compute level on the incline, the network (width x depth) whose seed-mean Elo is "
              "highest; fitted log10 N_opt = a log10 C + k_board (one exponent a, an offset per board).", "",
@@ -146,12 +146,17 @@ def render_section(fits: dict[str, ModelSizeFit]) -> str:
              "| recipe | exponent a | interval | optimal-size points | of which at the sweep's smallest/largest network |",
              "|---|---:|---:|---:|---:|"]
     for recipe, fit in fits.items():
+        if isinstance(fit, str):
+            lines.append(f"| {recipe or 'all runs'} | not fitted: {fit} | | | |")
+            continue
         pct = round(fit.confidence * 100)
         lines.append(f"| {recipe or 'all runs'} | {fit.exponent:.2f} | {pct}%: [{fit.interval[0]:.2f}, "
                      f"{fit.interval[1]:.2f}] | {len(fit.sizes)} | {fit.at_edge} |")
     lines += ["| (Neumann & Gros 2023, Connect Four / Pentago; recalled, unverified) | 0.62 | | | |", "",
               "| recipe | board | compute | optimal network (width x depth) | parameters |", "|---|---:|---:|---|---:|"]
     for recipe, fit in fits.items():
+        if isinstance(fit, str):
+            continue
         seen = set()
         for s in fit.sizes:
             decade = (s.board, math.floor(s.log10_compute))
@@ -163,10 +168,11 @@ def render_section(fits: dict[str, ModelSizeFit]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_model_size(curves: list, fits: dict[str, ModelSizeFit], stem) -> list:
-    """The paper's Fig. 5 per board (every run's Elo against compute, colour = parameter count),
-    with the compute-optimal network marked on the frontier (stars, coloured by its size), and a
-    last panel: the optimal parameter count against compute with the fitted power law."""
+def plot_model_size(curves: list, fits: dict[str, ModelSizeFit | str], stem) -> list:
+    """The paper's Fig. 5 per board and recipe (every run's Elo against compute, colour =
+    parameter count), with the compute-optimal network marked on the frontier (stars, coloured
+    by its size), and a last panel: the optimal parameter count against compute with the fitted
+    power law (or why there is none)."""
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import LogNorm
@@ -190,7 +196,7 @@ def plot_model_size(curves: list, fits: dict[str, ModelSizeFit], stem) -> list:
                 if c.board == board and (not recipe or getattr(c, "recipe", "") == recipe):
                     ax.plot(c.compute, c.elo, "-", color=colour(norm(parameter_count(board, c.width, c.depth))),
                             linewidth=0.8, alpha=0.7)
-            marks = [s for s in fit.sizes if s.board == board]
+            marks = [] if isinstance(fit, str) else [s for s in fit.sizes if s.board == board]
             if marks:
                 ax.scatter([10.0 ** s.log10_compute for s in marks], [s.elo for s in marks],
                            c=[s.params for s in marks], cmap=cmap, norm=norm, marker="*", s=40, edgecolors="black",
@@ -201,6 +207,11 @@ def plot_model_size(curves: list, fits: dict[str, ModelSizeFit], stem) -> list:
             ax.set_xlabel(TRAIN_COMPUTE_LABEL, fontsize=8)
             ax.set_ylabel(ELO_LABEL, fontsize=8)
         ax = axes[row, len(boards)]
+        if isinstance(fit, str):
+            ax.text(0.5, 0.5, f"no optimal-size fit:\n{fit}", ha="center", va="center", fontsize=8, wrap=True,
+                    transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
         for i, board in enumerate(boards):
             marks = [s for s in fit.sizes if s.board == board]
             if not marks:

@@ -544,13 +544,14 @@ def analyse_recipes(curves: list, config, snapshots_by_run: dict[str, list[dict]
         try:
             fits[name if len(names) > 1 else ""] = model_size.fit_model_size(
                 mine, a.points_per_decade, law=laws[name], bootstrap=a.bootstrap, confidence=a.confidence)
-        except ValueError as exc:
+        except ValueError as exc:  # the figure still shows the runs; the section says why
+            fits[name if len(names) > 1 else ""] = str(exc)
             out.skipped.append(f"optimal model size ({name}): {exc}")
-    if fits:
-        out.sections.append(model_size.render_section(fits))
-        out.figures["Every run with the compute-optimal network marked, and its power law (paper Fig. 5 style)"] = \
-            model_size.plot_model_size(curves, fits, Path(figures_dir) / "model_size")
-        out.results["model_size"] = {r or "all": {"exponent": f.exponent, "interval": list(f.interval),
-                                                  "offsets": {str(b): v for b, v in f.offsets.items()},
-                                                  "points": len(f.sizes)} for r, f in fits.items()}
+    out.sections.append(model_size.render_section(fits))
+    out.figures["Every run with the compute-optimal network marked, and its power law (paper Fig. 5 style)"] = \
+        model_size.plot_model_size(curves, fits, Path(figures_dir) / "model_size")
+    out.results["model_size"] = {
+        r or "all": {"not_fitted": f} if isinstance(f, str) else
+        {"exponent": f.exponent, "interval": list(f.interval), "offsets": {str(b): v for b, v in f.offsets.items()},
+         "points": len(f.sizes), "at_edge": f.at_edge} for r, f in fits.items()}
     return out

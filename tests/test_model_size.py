@@ -44,10 +44,12 @@ def test_known_exponent_is_recovered_with_an_interval(tmp_path):
         params = [s.params for s in fit.sizes if s.board == board]
         assert params[-1] > 100 * params[0], params
         assert all(b >= a for a, b in zip(params, params[1:])), params
-    paths = plot_model_size(curves, {"r": fit}, tmp_path / "model_size")
+    # a recipe without a fit still gets its panels, and the reason in the section
+    fits = {"r": fit, "q": "too few points"}
+    paths = plot_model_size(curves, fits, tmp_path / "model_size")
     assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.stat().st_size > 1000 for p in paths)
-    text = render_section({"r": fit})
-    assert f"| r | {fit.exponent:.2f} |" in text
+    text = render_section(fits)
+    assert f"| r | {fit.exponent:.2f} |" in text and "| q | not fitted: too few points |" in text
 
 
 def test_points_where_models_tie_are_left_out():

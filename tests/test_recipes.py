@@ -100,7 +100,7 @@ TWO_RECIPES = {
         {"board": 3, "widths": [2, 8], "depths": [1], "compute": [1e5, 3e7], "max_samples": 10000},
         {"board": 4, "widths": [4, 8], "depths": [1], "compute": [1e5, 6e7], "max_samples": 10000},
     ],
-    "tournament": {"scheme": "adaptive", "games_per_colour": 2, "nodes": 4, "max_games": 400},
+    "tournament": {"scheme": "round-robin", "games_per_colour": 2, "nodes": 4},
     "test_time": {"board": 4, "nodes": [1, 4], "snapshots": 2, "games_per_colour": 2},
     "analysis": {"points_per_decade": 5, "bootstrap": 8, "resample": "ratings", "confidence": 0.9},
 }
