@@ -17,6 +17,7 @@ exponent; the report counts those points.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -208,7 +209,7 @@ def plot_model_size(curves: list, fits: dict[str, ModelSizeFit | str], stem) -> 
             ax.set_ylabel(ELO_LABEL, fontsize=8)
         ax = axes[row, len(boards)]
         if isinstance(fit, str):
-            ax.text(0.5, 0.5, f"no optimal-size fit:\n{fit}", ha="center", va="center", fontsize=8, wrap=True,
+            ax.text(0.5, 0.5, "no optimal-size fit:\n" + textwrap.fill(fit, 40), ha="center", va="center", fontsize=8,
                     transform=ax.transAxes)
             ax.set_axis_off()
             continue
@@ -227,6 +228,6 @@ def plot_model_size(curves: list, fits: dict[str, ModelSizeFit | str], stem) -> 
         ax.set_xlabel(TRAIN_COMPUTE_LABEL, fontsize=8)
         ax.set_ylabel("parameters of the optimal network", fontsize=8)
         ax.legend(fontsize=7)
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, :len(boards)].ravel().tolist(), label="parameters",
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes.ravel().tolist(), label="parameters (runs and stars)",
                  shrink=0.8)
     return save_figure(fig, stem)

@@ -329,20 +329,20 @@ def verdict_sentence(recipe: str, reference: str, slope_difference: Estimate, co
     d = slope_difference
     diff = f"{d.value:+.0f} Elo per 10x compute [{d.low:+.0f}, {d.high:+.0f}]"
     s = compute_shift_log10
-    factor = 10.0 ** abs(s.value)
-    span = f"[{10.0 ** s.low:.3g}x, {10.0 ** s.high:.3g}x]"
+    factor = power_of_ten(abs(s.value), 3)
+    span = f"[{power_of_ten(s.low, 3)}x, {power_of_ten(s.high, 3)}x]"
     if d.low > 0:
         return f"`{recipe}` has a better slope than `{reference}`: {diff} at {pct} confidence."
     if d.high < 0:
         return f"`{recipe}` has a worse slope than `{reference}`: {diff} at {pct} confidence."
     if s.low > 0:
         return (f"`{recipe}` has the same slope as `{reference}` within the data's {pct} confidence ({diff}) and a "
-                f"lower intercept: it reaches perfect play with {factor:.3g}x less compute (ratio {span}).")
+                f"lower intercept: it reaches perfect play with {factor}x less compute (ratio {span}).")
     if s.high < 0:
         return (f"`{recipe}` has the same slope as `{reference}` within the data's {pct} confidence ({diff}) and a "
-                f"higher intercept: it needs {factor:.3g}x more compute for perfect play (ratio {span}).")
+                f"higher intercept: it needs {factor}x more compute for perfect play (ratio {span}).")
     return (f"Neither: at {pct} confidence the data separate `{recipe}` from `{reference}` in neither slope ({diff}) "
-            f"nor intercept (perfect-play compute ratio {10.0 ** s.value:.3g}x {span}).")
+            f"nor intercept (perfect-play compute ratio {power_of_ten(s.value, 3)}x {span}).")
 
 
 # ----------------------------------------------------------------------------- move accuracy
@@ -392,9 +392,19 @@ def _interval(e: Estimate, fmt: str = "{:.0f}") -> str:
     return f"[{fmt.format(e.low)}, {fmt.format(e.high)}]"
 
 
+def power_of_ten(log10_value: float, digits: int = 2) -> str:
+    """10**v as text, for any v (a bootstrap slope near 0 puts perfect play at 10**1000)."""
+    if not math.isfinite(log10_value):
+        return "n/a"
+    if 2 <= log10_value < 6:  # 100 to 1,000,000 in full: "1e+03" reads badly in a sentence
+        return f"{10.0 ** log10_value:,.0f}"
+    if abs(log10_value) < 300:
+        return f"{10.0 ** log10_value:.{digits}g}"
+    return f"1e{log10_value:+.0f}"
+
+
 def _compute(e: Estimate) -> tuple[str, str]:
-    lo, hi = (f"{10.0 ** v:.2g}" if math.isfinite(v) else "n/a" for v in (e.low, e.high))
-    return f"{10.0 ** e.value:.2g}", f"[{lo}, {hi}]"
+    return power_of_ten(e.value), f"[{power_of_ten(e.low)}, {power_of_ten(e.high)}]"
 
 
 def render_section(comparison: RecipeComparison, accuracy: list[AccuracyRow] = (), paper_slope: float = 510.0) -> str:

@@ -68,6 +68,8 @@ def test_same_slope_recipes_get_an_intercept_or_neither_verdict():
     assert "higher intercept" in verdict_sentence("fast", "paper", d, Estimate(-1.0, -1.5, -0.5), 0.9)
     assert verdict_sentence("fast", "paper", d, Estimate(0.1, -0.5, 0.6), 0.9).startswith("Neither")
     assert "worse slope" in verdict_sentence("fast", "paper", Estimate(-90, -150, -30), Estimate(0, -1, 1), 0.9)
+    # a bootstrap slope near 0 puts perfect play beyond any float: still a sentence
+    assert "1,000x [1e-1200x, 1e+1300x]" in verdict_sentence("fast", "paper", d, Estimate(3.0, -1200.0, 1300.0), 0.9)
 
 
 def test_accuracy_measure_is_per_seed():
