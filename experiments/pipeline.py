@@ -101,7 +101,8 @@ def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, 
             continue
         for snap in list_snapshots(run_dir(out, spec)):
             snapshots.append(snap)
-            ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, policy), board,
+            # each snapshot plays with its own recipe's search policy
+            ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, spec.config.search.get("policy", policy)), board,
                                     name=f"{spec.name}/{snap['index']:02d}@{nodes}", run=spec.name,
                                     compute=snap["compute"], snapshot_index=snap["index"]))
     special = {"random": db.add_agent({"kind": "random", "n": board}, board, name=f"random-{board}")}
@@ -186,8 +187,8 @@ def play_tournament(db, ids: list[int], settings, games_per_colour: int, seed: i
             bar.close()
 
 
-def run_curves(db, ratings, board: int, specs: list[RunSpec]) -> list[RunCurve]:
-    """Each run's rated snapshots as an Elo-vs-compute curve."""
+def run_curves(db, ratings, board: int, specs: list[RunSpec], recipes: dict[str, str] | None = None) -> list[RunCurve]:
+    """Each run's rated snapshots as an Elo-vs-compute curve; `recipes`: run name -> its recipe."""
     rows = {r.name: r for r in db.agents(board)}
     by_run: dict[str, list[CurvePoint]] = {}
     for k, name in enumerate(ratings.names):
@@ -200,7 +201,7 @@ def run_curves(db, ratings, board: int, specs: list[RunSpec]) -> list[RunCurve]:
     for spec in specs:
         if spec.board == board and by_run.get(spec.name):
             curves.append(RunCurve(spec.name, board, spec.config.width, spec.config.depth, tuple(by_run[spec.name]),
-                                   seed=spec.config.seed, recipe=getattr(spec, "recipe", "")))
+                                   seed=spec.config.seed, recipe=(recipes or {}).get(spec.name, "")))
     return curves
 
 
@@ -222,7 +223,7 @@ def tradeoff_ratings(db, out: Path, config: SweepConfig, specs: list[RunSpec], c
         snap = snaps[i]
         for nodes in tt.nodes:
             name = f"tt/{spec.name}/{snap['index']:02d}@{nodes}"
-            agent_id = db.add_agent(snapshot_spec(snap["path"], nodes, config.search.policy), tt.board, name=name,
+            agent_id = db.add_agent(snapshot_spec(snap["path"], nodes, spec.config.search.get("policy", config.search.policy)), tt.board, name=name,
                                     run=f"tt/{spec.name}", compute=snap["compute"], snapshot_index=snap["index"])
             ids.append(agent_id)
             # at the tournament's node count the agent is already registered under its own name
@@ -279,7 +280,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
         play_solver_perfect(db, ids, special, config.tournament.games_per_colour, progress, ray_address)
         ratings, scale[sweep.board] = board_scale(db, ids, special, ratings)
         board_ratings[sweep.board] = ratings
-        curves += run_curves(db, ratings, sweep.board, specs)
+        curves += run_curves(db, ratings, sweep.board, specs, recipes={r.name: r.recipe for r in config.runs()})
     timings["tournament_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -314,6 +315,17 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
         figure_files[plots.TRADEOFF_CAPTION] = plots.plot_tradeoff(iso, tradeoff, figures / "tradeoff")
     figure_files["A game of the strongest agent against itself"] = _board_picture(db, board_ratings, figures / "board")
 
+    # recipes hook (issue 13): recipes compared on one Elo scale, compute-optimal model size
+    from experiments.recipes import analyse_recipes
+
+    t = time.perf_counter()
+    recipe_analysis = analyse_recipes(curves, config, {s.name: list_snapshots(run_dir(out, s)) for s in specs},
+                                      fit.params, figures, progress=progress)
+    for reason in recipe_analysis.skipped:
+        _log(f"skipped: {reason}")
+    figure_files.update(recipe_analysis.figures)
+    timings["recipes_s"] = time.perf_counter() - t
+
     timings["total_s"] = time.perf_counter() - started
     results = {"config": config.name, "seeds": list(config.seeds), "timings_s": timings,
                "params": asdict(fit.params), "intervals": fit.intervals, "resample": fit.resample,
@@ -324,7 +336,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
                                         for b in fit.boards},
                "scale": scale,
                "tradeoff": asdict(tradeoff) if tradeoff is not None else None,
-               "anchors": {str(b): r.anchor for b, r in board_ratings.items()}}
+               "anchors": {str(b): r.anchor for b, r in board_ratings.items()}, **recipe_analysis.results}
     atomic_write_json(out / "results.json", _jsonable(results))
     notes = (f"Sweep `{config.name}`: {len(specs)} runs (seeds {', '.join(map(str, config.seeds))}), "
              f"{sum(len(c.points) for c in curves)} rated snapshots; "
@@ -335,7 +347,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
              f"Wall time: {timings['total_s'] / 60:.1f} min (sweep {timings['sweep_s'] / 60:.1f}, tournaments "
              f"{timings['tournament_s'] / 60:.1f}).")
     report = write_report(out / "report.md", fit, figure_files, tradeoff, title=f"hexzero reproduction: {config.name}",
-                          notes=notes, scale=scale, per_seed=seed_fits)
+                          notes=notes, scale=scale, per_seed=seed_fits, sections=recipe_analysis.sections)
     _log(f"report: {report}")
     return report
 

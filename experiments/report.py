@@ -96,10 +96,11 @@ def _link(path: Path, report_dir: Path) -> str:
 
 def render_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, list[Path]],
                   tradeoff: TradeoffFit | None = None, title: str = "Scaling reproduction",
-                  notes: str = "", scale: dict | None = None, per_seed: dict | None = None) -> str:
+                  notes: str = "", scale: dict | None = None, per_seed: dict | None = None,
+                  sections: list[str] = ()) -> str:
     """The report's markdown. `plots` maps a caption to the figure's files (PNG shown inline,
     every format linked); `scale`: per board, the measured anchors and top of the scale
-    (experiments.pipeline.board_scale); `per_seed`: seed -> that seed's own fit."""
+    (experiments.pipeline.board_scale); `per_seed`: seed -> that seed's own fit; `sections`: further markdown sections, before the figures."""
     report_dir = Path(report_path).parent
     p = fit.params
     lines = [f"# {title}", ""]
@@ -142,6 +143,8 @@ def render_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, li
         lines += ["## Train/test compute trade-off", "",
                   f"At equal Elo, 10x more train compute saves **{tradeoff.test_saving_per_10x_train:.1f}x** test "
                   "compute (the paper: ~15x).", "", compare_tradeoff_with_paper(tradeoff), ""]
+    for section in sections:  # recipes hook (issue 13)
+        lines += [section.strip(), ""]
     if plots:
         lines += ["## Figures", ""]
         for caption, paths in plots.items():
@@ -155,7 +158,7 @@ def render_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, li
 
 def write_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, list[Path]],
                  tradeoff: TradeoffFit | None = None, title: str = "Scaling reproduction", notes: str = "",
-                 scale: dict | None = None, per_seed: dict | None = None) -> Path:
+                 scale: dict | None = None, per_seed: dict | None = None, sections: list[str] = ()) -> Path:
     report_path = Path(report_path)
-    atomic_write_text(report_path, render_report(report_path, fit, plots, tradeoff, title, notes, scale, per_seed) + "\n")
+    atomic_write_text(report_path, render_report(report_path, fit, plots, tradeoff, title, notes, scale, per_seed, sections) + "\n")
     return report_path

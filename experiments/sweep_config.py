@@ -1,12 +1,19 @@
 """Sweep configuration files (experiments/presets/*.json): which runs to train (boards, widths,
-depths, compute bounds, seeds, trainer mode and search), how to rate them (tournament, test-time
-node counts) and how to analyse them. Loaded and validated into dataclasses; every error names
-the bad field, e.g. "boards[1].widths[0]: must be a positive integer, got 0".
+depths, compute bounds, seeds, and the recipes: trainer mode and search), how to rate them
+(tournament, test-time node counts) and how to analyse them. Loaded and validated into
+dataclasses; every error names the bad field, e.g. "boards[1].widths[0]: must be a positive
+integer, got 0".
+
+Recipes are a sweep axis. A config either gives one recipe as top-level `trainer` and `search`
+(named after its trainer mode), or lists several under `recipes`, each
+{"name", "trainer", "search"}: every board x width x depth x seed is then trained once per
+recipe, and all of a board's snapshots are rated in one tournament (one Elo scale).
 """
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +24,8 @@ PRESETS_DIR = Path(__file__).parent / "presets"
 SEARCH_POLICIES = ("puct", "regularized", "gumbel")
 LAMBDA_FORMS = ("sqrt", "paper")
 TRAINER_MODES = ("fast", "paper")
+# Recipe names go into run names and folder names.
+RECIPE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]*(-[A-Za-z0-9_.]+)*")
 
 
 class SweepConfigError(ValueError):
@@ -143,6 +152,31 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class Recipe:
+    """A named way to train: trainer mode (and its overrides) and self-play search. Rated
+    snapshots play with their recipe's search policy (at the tournament's node count).
+    `compute_scale` multiplies every board's compute bounds for this recipe: a recipe that
+    reaches perfect play 100x sooner shows its whole incline in a range 100x lower, and
+    spending the other recipes' budget on it would only add snapshots at perfect play."""
+
+    name: str
+    trainer: TrainerSettings
+    search: SearchSettings
+    compute_scale: float = 1.0
+
+    @classmethod
+    def parse(cls, data, where: str) -> "Recipe":
+        data = _section(data, where, ("name", "trainer", "search"), ("compute_scale",))
+        name = data["name"]
+        if not isinstance(name, str) or not RECIPE_NAME.fullmatch(name):
+            raise SweepConfigError(f"{where}.name: must be letters, digits, '_', '.' or inner '-' "
+                                   f"(it names run folders), got {name!r}")
+        return cls(name, TrainerSettings.parse(data["trainer"], f"{where}.trainer"),
+                   SearchSettings.parse(data["search"], f"{where}.search"),
+                   _positive_number(data.get("compute_scale", 1.0), f"{where}.compute_scale"))
+
+
+@dataclass(frozen=True)
 class TournamentSettings:
     """How each board's snapshots are rated (elo.tournament): the scheduling scheme, games per
     batch per colour order (a batch plays 2 x games_per_colour games), search nodes per move of
@@ -217,6 +251,7 @@ class PlannedRun:
     `train_kwargs` go to TrainConfig.for_mode(mode, **kwargs)."""
 
     name: str
+    recipe: str
     board: int
     width: int
     depth: int
@@ -231,8 +266,7 @@ class PlannedRun:
 class SweepConfig:
     name: str
     description: str
-    trainer: TrainerSettings
-    search: SearchSettings
+    recipes: tuple[Recipe, ...]
     seeds: tuple[int, ...]
     boards: tuple[BoardSweep, ...]
     tournament: TournamentSettings
@@ -241,8 +275,21 @@ class SweepConfig:
 
     @classmethod
     def from_dict(cls, data) -> "SweepConfig":
-        data = _section(data, "sweep", ("name", "trainer", "search", "seeds", "boards", "tournament", "test_time"),
-                        ("description", "analysis"))
+        if isinstance(data, dict) and "recipes" in data:
+            data = _section(data, "sweep", ("name", "recipes", "seeds", "boards", "tournament", "test_time"),
+                            ("description", "analysis"))
+            listed = data["recipes"]
+            if not isinstance(listed, list) or not listed:
+                raise SweepConfigError("recipes: must be a non-empty list of {name, trainer, search}")
+            recipes = tuple(Recipe.parse(r, f"recipes[{i}]") for i, r in enumerate(listed))
+            names = [r.name for r in recipes]
+            if len(set(names)) != len(names):
+                raise SweepConfigError(f"recipes: names repeat: {names}")
+        else:
+            data = _section(data, "sweep", ("name", "trainer", "search", "seeds", "boards", "tournament", "test_time"),
+                            ("description", "analysis"))
+            trainer = TrainerSettings.parse(data["trainer"], "trainer")
+            recipes = (Recipe(trainer.mode, trainer, SearchSettings.parse(data["search"], "search")),)
         if not isinstance(data["name"], str) or not data["name"]:
             raise SweepConfigError(f"name: must be a non-empty string, got {data['name']!r}")
         seeds = data["seeds"]
@@ -257,25 +304,39 @@ class SweepConfig:
         test_time = TestTimeSettings.parse(data["test_time"], "test_time")
         if test_time.board not in sizes:
             raise SweepConfigError(f"test_time.board: {test_time.board} is not one of the sweep's boards {sizes}")
-        return cls(name=data["name"], description=str(data.get("description", "")),
-                   trainer=TrainerSettings.parse(data["trainer"], "trainer"),
-                   search=SearchSettings.parse(data["search"], "search"), seeds=tuple(seeds), boards=boards,
+        return cls(name=data["name"], description=str(data.get("description", "")), recipes=recipes,
+                   seeds=tuple(seeds), boards=boards,
                    tournament=TournamentSettings.parse(data["tournament"], "tournament"), test_time=test_time,
                    analysis=AnalysisSettings.parse(data.get("analysis", {}), "analysis"))
 
+    # A single-recipe sweep's settings under their old names (the first recipe's when several).
+    @property
+    def trainer(self) -> TrainerSettings:
+        return self.recipes[0].trainer
+
+    @property
+    def search(self) -> SearchSettings:
+        return self.recipes[0].search
+
     def runs(self) -> list[PlannedRun]:
-        """Every run: board x width x depth x seed, named b{board}-w{width}-d{depth}-s{seed}."""
+        """Every run: recipe x board x width x depth x seed, named {recipe}-b{board}-w{width}-d{depth}-s{seed}.
+        A single-recipe sweep leaves the recipe out of the name (nothing to tell apart), so run
+        folders started before recipes existed keep resuming; its runs still record it."""
         runs = []
-        for sweep in self.boards:
-            for width in sweep.widths:
-                for depth in sweep.depths:
-                    for seed in self.seeds:
-                        kwargs = {**self.trainer.overrides, "board": sweep.board, "width": width, "depth": depth,
-                                  "seed": seed, "compute": sweep.compute_max, "compute_start": sweep.compute_min,
-                                  "snapshots": self.trainer.snapshots, "search": self.search.train_search(),
-                                  "max_samples": sweep.max_samples}
-                        runs.append(PlannedRun(f"b{sweep.board}-w{width}-d{depth}-s{seed}", sweep.board, width, depth,
-                                               seed, sweep.compute_max, sweep.compute_min, self.trainer.mode, kwargs))
+        for recipe in self.recipes:
+            prefix = f"{recipe.name}-" if len(self.recipes) > 1 else ""
+            for sweep in self.boards:
+                for width in sweep.widths:
+                    for depth in sweep.depths:
+                        for seed in self.seeds:
+                            lo, hi = sweep.compute_min * recipe.compute_scale, sweep.compute_max * recipe.compute_scale
+                            kwargs = {**recipe.trainer.overrides, "board": sweep.board, "width": width, "depth": depth,
+                                      "seed": seed, "compute": hi, "compute_start": lo,
+                                      "snapshots": recipe.trainer.snapshots, "search": recipe.search.train_search(),
+                                      "max_samples": sweep.max_samples}
+                            runs.append(PlannedRun(f"{prefix}b{sweep.board}-w{width}-d{depth}-s{seed}", recipe.name,
+                                                   sweep.board, width, depth, seed, hi, lo, recipe.trainer.mode,
+                                                   kwargs))
         return runs
 
 
@@ -284,7 +345,7 @@ def preset_names() -> list[str]:
 
 
 def load_preset(name: str) -> SweepConfig:
-    """One of the shipped sweeps: quick, standard or paper."""
+    """One of the shipped sweeps: quick, standard, paper or recipes."""
     path = PRESETS_DIR / f"{name}.json"
     if not path.is_file():
         raise SweepConfigError(f"no preset named {name!r} (presets: {', '.join(preset_names())})")

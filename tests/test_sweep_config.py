@@ -10,15 +10,16 @@ from experiments.sweep_config import PRESETS_DIR, SweepConfigError, load_preset,
 from hexzero.train import PAPER_COMPUTE_RANGE, TrainConfig
 
 
-@pytest.mark.parametrize("preset", ["quick", "standard", "paper"])
+@pytest.mark.parametrize("preset", ["quick", "standard", "paper", "recipes"])
 def test_presets_load_and_every_run_is_a_valid_train_config(preset):
     config = load_sweep_config(preset)
     runs = config.runs()
     assert len({r.name for r in runs}) == len(runs)
+    recipes = {r.name: r for r in config.recipes}
     for run in runs[:: max(1, len(runs) // 12)]:
         train = TrainConfig.for_mode(run.mode, **run.train_kwargs)
         assert (train.board, train.width, train.depth) == (run.board, run.width, run.depth)
-        assert train.search["nodes"] == config.search.nodes
+        assert train.search["nodes"] == recipes[run.recipe].search.nodes
 
 
 def test_quick_preset_is_small_and_paper_preset_matches_the_paper():
@@ -34,6 +35,8 @@ def test_quick_preset_is_small_and_paper_preset_matches_the_paper():
     assert len(quick.seeds) >= 2, "the intervals resample seeds"
     assert len(runs) <= 9 * len(quick.seeds)
     first, board3 = runs[0], quick.boards[0]
+    # a single-recipe sweep: one recipe named after its mode, left out of the run names
+    assert [r.name for r in quick.recipes] == ["fast"] and {r.recipe for r in runs} == {"fast"}
     assert first.name == f"b3-w{board3.widths[0]}-d{board3.depths[0]}-s0"
     assert (first.board, first.seed, first.budget, first.first_snapshot_compute) == (3, 0, board3.compute_max, board3.compute_min)
     assert first.train_kwargs["max_samples"] == board3.max_samples
@@ -89,3 +92,50 @@ def test_missing_preset_and_broken_json_are_reported(tmp_path):
     broken.write_text("{")
     with pytest.raises(SweepConfigError, match="not valid JSON"):
         load_sweep_config(broken)
+
+
+def recipes_data() -> dict:
+    return json.loads((PRESETS_DIR / "recipes.json").read_text())
+
+
+def test_recipes_preset_sweeps_three_recipes_on_one_grid():
+    config = load_preset("recipes")
+    assert [r.name for r in config.recipes] == ["paper", "paper-sqrt", "fast"]
+    assert [b.board for b in config.boards][:2] == [3, 4]
+    assert all(len(b.widths) >= 3 for b in config.boards) and len(config.seeds) >= 2
+    runs = config.runs()
+    assert len(runs) == 3 * sum(len(b.widths) * len(b.depths) for b in config.boards) * len(config.seeds)
+    assert len({r.name for r in runs}) == len(runs)
+    by_name = {r.name: r for r in runs}
+    board3 = config.boards[0]
+    w = board3.widths[0]
+    paper, sqrt, fast = (by_name[f"{p}-b3-w{w}-d{board3.depths[0]}-s0"] for p in ("paper", "paper-sqrt", "fast"))
+    assert (paper.recipe, sqrt.recipe, fast.recipe) == ("paper", "paper-sqrt", "fast")
+    for run, lam in ((paper, "paper"), (sqrt, "sqrt")):
+        train = TrainConfig.for_mode(run.mode, **run.train_kwargs)
+        assert (train.mode, train.search["policy"], train.search["nodes"], train.search["lambda_form"]) == (
+            "paper", "regularized", 64, lam)
+    train = TrainConfig.for_mode(fast.mode, **fast.train_kwargs)
+    assert (train.mode, train.search["policy"], train.search["nodes"]) == ("fast", "gumbel", 16)
+    # fast's compute range is the board's scaled by its recipe's compute_scale
+    scale = config.recipes[2].compute_scale
+    assert (fast.first_snapshot_compute, fast.budget) == pytest.approx((board3.compute_min * scale, board3.compute_max * scale))
+    assert (paper.first_snapshot_compute, paper.budget) == (board3.compute_min, board3.compute_max)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["recipes"][1].__setitem__("name", "paper sqrt"), r"recipes\[1\]\.name: must be letters"),
+    (lambda d: d["recipes"][2].__setitem__("name", "paper"), r"recipes: names repeat"),
+    (lambda d: d["recipes"][0]["search"].__setitem__("lambda_form", "log"), r"recipes\[0\]\.search\.lambda_form"),
+    (lambda d: d["recipes"][2].__setitem__("compute_scale", 0), r"recipes\[2\]\.compute_scale: must be a positive"),
+    (lambda d: d["recipes"][2]["trainer"].__setitem__("mode", "slow"), r"recipes\[2\]\.trainer\.mode"),
+    (lambda d: d.__setitem__("recipes", []), r"recipes: must be a non-empty list"),
+    (lambda d: d.__setitem__("trainer", {"mode": "fast", "snapshots": 3}), r"sweep: unknown field\(s\) trainer"),
+])
+def test_bad_recipe_fields_are_named(tmp_path, edit, message):
+    data = recipes_data()
+    edit(data)
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SweepConfigError, match=message):
+        load_sweep_config(path)
