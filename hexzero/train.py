@@ -260,9 +260,15 @@ class Run:
 
 
 def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, use_ray: bool = True,
-          ray_address: str | None = None, tensorboard: bool = False) -> dict:
+          ray_address: str | None = None, tensorboard: bool = False, on_event=None) -> dict:
     """Train until the compute budget is spent, snapshotting at log-spaced compute. Resumes
-    from `out/state/latest.pt` when it exists. Returns the final summary."""
+    from `out/state/latest.pt` when it exists. Returns the final summary.
+
+    on_event(kind, info), when given, hears the run's progress (the sweep ships results home
+    and shows progress with it): "round" after every round {samples, target_samples, compute,
+    target_compute}; "snapshot" once a snapshot and its resume point are durably written
+    {index, files}; "end" once summary.json is written {summary, files}. `files`: the paths,
+    relative to the run folder, of every file written since the previous event."""
     from hexzero.network import make_network, network_config
 
     run = Run(out)
@@ -271,6 +277,18 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     # thread pool stalls badly on small batches when its threads are descheduled.
     torch.set_num_threads(config.learner_threads)
     resume = _load_resume_point(run, config)
+    # --- trainer hook (cluster branch; `house` owns the final form): files written since the
+    # last event, relative to the run folder.
+    written: list[str] = []
+
+    def wrote(path) -> None:
+        rel = str(Path(path).relative_to(run.dir))
+        if rel not in written:
+            written.append(rel)
+
+    def emit(kind: str, info: dict) -> None:
+        if on_event is not None:
+            on_event(kind, info)
     torch.manual_seed(config.seed)
     network = make_network(config.arch, config.board, config.width, config.depth)
     net_cfg = network_config(network)
@@ -290,6 +308,7 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         point_index = resume["point_index"]
     else:
         atomic_write_json(run.dir / "config.json", config.to_dict())
+        wrote(run.dir / "config.json")
 
     params = network.parameter_count()
     # The paper's unit per evaluation: multiply-accumulates (= parameters for its MLP).
@@ -327,6 +346,8 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         record = {"samples": ledger.samples, "games": ledger.games, "compute": spent,
                   "flops": ledger.flops(flops), **last}
         _update_bar(bar, record, points[-1])
+        emit("round", {"samples": ledger.samples, "target_samples": config.max_samples, "compute": spent,
+                       "target_compute": float(points[-1])})
         crossed = point_index < len(points) and spent >= points[point_index]
         if crossed:
             metrics = _evaluate(learner.network, config)
@@ -340,11 +361,18 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
             while point_index < len(points) and spent >= points[point_index]:
                 point_index += 1
             _save_snapshot(run, config, learner, net_cfg, ledger, snapshot_index, spent, flops, params, record)
+            wrote(snapshot_path(run.dir, snapshot_index))
+            wrote(run.dir / "snapshots.jsonl")
             snapshot_index += 1
             _save_resume_point(run, config, learner, ledger, snapshot_index, point_index)
+            wrote(run.latest)
             if bar is not None:
                 bar.set_postfix_str(_postfix(record), refresh=True)
         append_jsonl(run.dir / "metrics.jsonl", record)
+        wrote(run.dir / "metrics.jsonl")
+        if crossed:
+            emit("snapshot", {"index": snapshot_index - 1, "files": written[:]})
+            written.clear()
         if writer is not None:
             for key, value in record.items():
                 if isinstance(value, (int, float)):
@@ -365,12 +393,17 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         if not list_snapshots(run.dir) or list_snapshots(run.dir)[-1]["samples"] < ledger.samples:
             record.update(_evaluate(learner.network, config))
             _save_snapshot(run, config, learner, net_cfg, ledger, snapshot_index, spent, flops, params, record)
+            wrote(snapshot_path(run.dir, snapshot_index))
+            wrote(run.dir / "snapshots.jsonl")
             snapshot_index += 1
         _save_resume_point(run, config, learner, ledger, snapshot_index, point_index, capped=True)
+        wrote(run.latest)
     finished = capped or point_index >= len(points)
     summary = {"run": str(run.dir), "snapshots": snapshot_index, "finished": finished, "capped": capped,
                "params": params, "flops_per_forward": flops, **{k: v for k, v in record.items()}}
     atomic_write_json(run.dir / "summary.json", summary)
+    wrote(run.dir / "summary.json")
+    emit("end", {"summary": summary, "files": written[:]})
     return summary
 
 
