@@ -162,7 +162,7 @@ def tradeoff_ratings(db, out: Path, config: SweepConfig, specs: list[RunSpec], c
 # ----------------------------------------------------------------------------- the pipeline
 
 def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_address: str | None = None,
-              skip_tradeoff: bool = False) -> Path:
+              skip_tradeoff: bool = False, shared_fs: bool = False) -> Path:
     """Run the whole reproduction for a preset name or sweep config file; returns the report."""
     from elo.db import TournamentDB
     from elo.tournament import ensure_ray
@@ -178,7 +178,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
     specs = run_specs(config)
 
     _log(f"sweep '{config.name}': {len(specs)} runs on boards {[b.board for b in config.boards]}")
-    run_sweep(specs, out, progress=progress)
+    run_sweep(specs, out, progress=progress, resources=config.resources, shared_fs=shared_fs)
     timings = {"sweep_s": time.perf_counter() - started}
 
     t = time.perf_counter()

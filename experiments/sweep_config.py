@@ -212,6 +212,24 @@ class AnalysisSettings:
 
 
 @dataclass(frozen=True)
+class RunResources:
+    """What one training run holds on the Ray cluster (experiments.sweep): CPUs for its
+    self-play and learner, and GPUs (0: CPU only; 1: one run per GPU; fractions share one)."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+
+    @classmethod
+    def parse(cls, data, where: str) -> "RunResources":
+        data = _section(data, where, (), ("cpus", "gpus"))
+        cpus = _positive_number(data.get("cpus", 1), f"{where}.cpus")
+        gpus = data.get("gpus", 0)
+        if gpus != 0:
+            gpus = _positive_number(gpus, f"{where}.gpus")
+        return cls(cpus, float(gpus))
+
+
+@dataclass(frozen=True)
 class PlannedRun:
     """One training run of the sweep: compute budget and first snapshot in paper units;
     `train_kwargs` go to TrainConfig.for_mode(mode, **kwargs)."""
@@ -238,11 +256,12 @@ class SweepConfig:
     tournament: TournamentSettings
     test_time: TestTimeSettings
     analysis: AnalysisSettings
+    resources: RunResources = RunResources()
 
     @classmethod
     def from_dict(cls, data) -> "SweepConfig":
         data = _section(data, "sweep", ("name", "trainer", "search", "seeds", "boards", "tournament", "test_time"),
-                        ("description", "analysis"))
+                        ("description", "analysis", "resources"))
         if not isinstance(data["name"], str) or not data["name"]:
             raise SweepConfigError(f"name: must be a non-empty string, got {data['name']!r}")
         seeds = data["seeds"]
@@ -261,7 +280,8 @@ class SweepConfig:
                    trainer=TrainerSettings.parse(data["trainer"], "trainer"),
                    search=SearchSettings.parse(data["search"], "search"), seeds=tuple(seeds), boards=boards,
                    tournament=TournamentSettings.parse(data["tournament"], "tournament"), test_time=test_time,
-                   analysis=AnalysisSettings.parse(data.get("analysis", {}), "analysis"))
+                   analysis=AnalysisSettings.parse(data.get("analysis", {}), "analysis"),
+                   resources=RunResources.parse(data.get("resources", {}), "resources"))
 
     def runs(self) -> list[PlannedRun]:
         """Every run: board x width x depth x seed, named b{board}-w{width}-d{depth}-s{seed}."""
