@@ -23,12 +23,15 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from experiments.sweep_config import RunResources
 from hexzero.cluster import (MAX_NODE_LOSSES, alive_nodes, here_node_id, lost_node_errors, node_label, on_node,
                              scratch_root)
 from hexzero.storage import append_jsonl, atomic_write_bytes, atomic_write_text, read_jsonl
-from hexzero.train import TrainConfig
+
+if TYPE_CHECKING:  # torch stays out of ResultsHome's process: it only writes files
+    from hexzero.train import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def train_on_node(config_dict: dict, name: str, home_dir: str, home, ship_files:
     import ray
     import torch
 
-    from hexzero.train import train
+    from hexzero.train import TrainConfig, train
 
     # A run owns the CPUs it declared: its self-play and learner share them.
     cpus = max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)))
