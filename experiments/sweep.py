@@ -226,17 +226,16 @@ class SweepDisplay:
         for name, status in running.items():
             line = self.lines.get(name)
             if line is None:
-                if len(self.lines) >= self.MAX_RUN_LINES:
+                # A line starts with the run's first samples, so its rate and ETA leave out the
+                # task's start-up (imports, resume state from home).
+                if len(self.lines) >= self.MAX_RUN_LINES or not status.get("samples"):
                     continue
-                line = self.lines[name] = self._tqdm(total=1, desc=name, unit="sample", leave=False,
+                line = self.lines[name] = self._tqdm(total=None, desc=name, unit="sample", leave=False,
                                                      position=len(self.lines) + 1, unit_scale=True)
-            end = run_end_samples(status)
-            line.set_description_str(f"{name} @ {status['node']}" + (f" (attempt {status['attempt']})"
-                                                                      if status.get("attempt", 1) > 1 else ""),
-                                     refresh=False)
-            if end:
-                line.total = end
-            line.n = status.get("samples", 0)
+            attempt = f" (attempt {status['attempt']})" if status.get("attempt", 1) > 1 else ""
+            line.set_description_str(f"{name} @ {status['node']}{attempt}", refresh=False)
+            line.total = run_end_samples(status)
+            line.update(status.get("samples", 0) - line.n)  # through update: tqdm's smoothed rate
             line.refresh()
         self.bar.set_postfix_str(f"{len(running)} running", refresh=True)
 
