@@ -55,17 +55,22 @@ def batch_seed(tournament_seed: int, batch_id: str) -> int:
     return int.from_bytes(digest[:8], "little") >> 1
 
 
-def ship_snapshots(ray, specs: list[dict]) -> dict:
-    """Put every snapshot file the specs name into the object store, once: {path: (sha256,
-    ref)}. A node fetches each file once, when it first plays that agent."""
+def ship_snapshots(ray, specs: list[dict], shipped: dict) -> dict:
+    """The snapshot files these specs name, put into the object store on first use and kept in
+    `shipped`: {path: (sha256, ref)}. A node fetches each file once, when it first plays that
+    agent."""
     files = {}
     for spec in specs:
-        if spec.get("kind") == "snapshot" and spec["path"] not in files:
+        if spec.get("kind") != "snapshot":
+            continue
+        path = spec["path"]
+        if path not in shipped:
             try:
-                data = Path(spec["path"]).read_bytes()
+                data = Path(path).read_bytes()
             except OSError as exc:
-                raise ValueError(f"snapshot {spec['path']} cannot be read: {exc.strerror}") from None
-            files[spec["path"]] = (hashlib.sha256(data).hexdigest(), ray.put(data))
+                raise ValueError(f"snapshot {path} cannot be read: {exc.strerror}") from None
+            shipped[path] = (hashlib.sha256(data).hexdigest(), ray.put(data))
+        files[path] = shipped[path]
     return files
 
 
@@ -165,7 +170,7 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
         max_in_flight = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
     # Ray does not retry: a lost batch comes back here as an error and is resubmitted below.
     remote_play = ray.remote(play_batch).options(max_retries=0, scheduling_strategy="SPREAD")
-    files = ship_snapshots(ray, [r.spec for r in rows])
+    shipped: dict = {}
     lost = lost_node_errors()
     start = time.perf_counter()
     played_games = played_batches = replayed = 0
@@ -186,7 +191,8 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
 
         def submit(b):
             s = batch_seed(seed, b.batch_id)
-            pending[remote_play.remote(rows[b.a].spec, rows[b.b].spec, b.games, s, files)] = (b, s)
+            specs = rows[b.a].spec, rows[b.b].spec
+            pending[remote_play.remote(*specs, b.games, s, ship_snapshots(ray, specs, shipped))] = (b, s)
 
         while True:
             while len(pending) < max_in_flight and (b := next(queue, None)) is not None:

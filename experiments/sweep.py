@@ -156,7 +156,8 @@ def train_on_node(config_dict: dict, name: str, home_dir: str, home, ship_files:
                 last_report = time.monotonic()
                 home.report.remote(name, token, info)
             return
-        home.report.remote(name, token, {k: v for k, v in info.items() if k == "index"})
+        if kind == "snapshot":
+            home.report.remote(name, token, {"snapshot": info["index"]})
         if not ship_files:
             return
         shipped = {rel: (local / rel).read_bytes() for rel in info["files"]}
@@ -234,6 +235,8 @@ class SweepDisplay:
                                                      position=len(self.lines) + 1, unit_scale=True)
             attempt = f" (attempt {status['attempt']})" if status.get("attempt", 1) > 1 else ""
             line.set_description_str(f"{name} @ {status['node']}{attempt}", refresh=False)
+            if "snapshot" in status:
+                line.set_postfix_str(f"snapshot {status['snapshot']}", refresh=False)
             line.total = run_end_samples(status)
             line.update(status.get("samples", 0) - line.n)  # through update: tqdm's smoothed rate
             line.refresh()
@@ -253,6 +256,15 @@ class SweepDisplay:
         for line in self.lines.values():
             line.close()
         self.bar.close()
+
+
+def check_room(resources: RunResources) -> None:
+    """ValueError when no node of the cluster can hold one run: Ray would wait forever."""
+    fits = [n for n in alive_nodes() if n["Resources"].get("CPU", 0) >= resources.cpus
+            and n["Resources"].get("GPU", 0) >= resources.gpus]
+    if not fits:
+        raise ValueError(f"no node of the Ray cluster has room for one run ({resources.cpus:g} CPUs, "
+                         f"{resources.gpus:g} GPUs, the sweep config's \"resources\")")
 
 
 def run_end_samples(status: dict) -> int | None:
@@ -287,6 +299,7 @@ def run_sweep(specs: list[RunSpec], root: str | Path, progress: bool | SweepDisp
     if not todo:
         return [summaries[s.name] for s in specs]
     ensure_ray()
+    check_room(resources)
     if shared_fs:
         check_shared_folder(root)
     home = ray.remote(ResultsHome).options(num_cpus=0, scheduling_strategy=on_node(here_node_id())).remote(

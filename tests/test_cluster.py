@@ -240,6 +240,7 @@ def test_a_lost_node_costs_only_its_last_snapshot_and_nothing_counts_twice(clust
 
 def test_shared_fs_sweep_trains_in_the_folder_itself_after_checking_every_node_sees_it(tmp_path, ray_local):
     from experiments.sweep import _sees, run_sweep
+    from experiments.sweep_config import RunResources
     from hexzero.storage import list_snapshots, read_jsonl
 
     spec = tiny_specs()[0]
@@ -249,11 +250,25 @@ def test_shared_fs_sweep_trains_in_the_folder_itself_after_checking_every_node_s
     assert attempt["scratch"] == str(home) and summary["run"] == str(home) and summary["finished"]
     assert len(list_snapshots(home)) == summary["snapshots"] >= 3
     assert not list((tmp_path / "out").glob(".shared-fs-probe-*"))  # the probe is cleaned up
+    # A run no node can hold is an error, not a sweep that waits forever.
+    with pytest.raises(ValueError, match="no node of the Ray cluster has room for one run"):
+        run_sweep([tiny_specs()[1]], tmp_path / "gpu", progress=False, resources=RunResources(cpus=1, gpus=1))
     # The probe a node reads must be the head's file: same path, same contents.
     probe = tmp_path / "probe"
     probe.write_text("token")
     assert _sees(str(probe), "token")
     assert not _sees(str(probe), "another node's file") and not _sees(str(tmp_path / "absent"), "token")
+
+
+def test_run_resources_are_read_from_the_sweep_config():
+    from experiments.sweep_config import RunResources, SweepConfigError
+
+    assert RunResources.parse({}, "resources") == RunResources(1.0, 0.0)
+    assert RunResources.parse({"cpus": 2, "gpus": 0.5}, "resources") == RunResources(2.0, 0.5)
+    with pytest.raises(SweepConfigError, match="resources.gpus: must be a positive number"):
+        RunResources.parse({"gpus": -1}, "resources")
+    with pytest.raises(SweepConfigError, match="unknown field"):
+        RunResources.parse({"memory": 4}, "resources")
 
 
 def test_sweep_display_shows_each_running_run_with_its_node_and_samples_to_its_end(capsys):
