@@ -4,7 +4,11 @@ database as it finishes, refit, and ask again until the scheduler says stop.
 Everything the loop needs is read back from the database each time, so a tournament killed at
 any moment resumes where it stopped: finished batches are not replayed, batches that were in
 flight are played again under the same id and seed, and the unique key on (batch, colour
-order) keeps any batch from counting twice.
+order) keeps any batch from counting twice. A batch lost with its node is played again the
+same way, elsewhere.
+
+Batches run on any node of the cluster: snapshot files are read here once and sent through
+Ray's object store, and each node keeps them in its scratch folder (hexzero.cluster).
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from elo.db import AgentRow, TournamentDB
 from elo.ratings import Ratings, fit_ratings
@@ -30,15 +35,18 @@ def _cached_agent(spec_key: str):
     return make_agent(json.loads(spec_key))
 
 
-def play_batch(spec_a: dict, spec_b: dict, games: int, seed: int, keep_moves: bool = False) -> dict:
+def play_batch(spec_a: dict, spec_b: dict, games: int, seed: int, files: dict | None = None,
+               keep_moves: bool = False) -> dict:
     """Play one batch between two agent specs; A has black in the first half. Returns the
     counts of `MatchResult.counts()`, the seconds the games took, the restarts of external
     engines (hexzero.external) during the batch, and with keep_moves the games' moves and
-    colours (for game records)."""
+    colours (for game records). files: for snapshot agents, {path in the spec: (sha256,
+    ObjectRef of its bytes)}, read on this node from its scratch copy instead (see
+    ship_snapshots)."""
     from hexzero.arena import play_match
 
-    agent_a = _cached_agent(json.dumps(spec_a, sort_keys=True))
-    agent_b = _cached_agent(json.dumps(spec_b, sort_keys=True))
+    agent_a = _cached_agent(json.dumps(_on_this_node(spec_a, files or {}), sort_keys=True))
+    agent_b = _cached_agent(json.dumps(_on_this_node(spec_b, files or {}), sort_keys=True))
     restarts = getattr(agent_a, "restarts", 0) + getattr(agent_b, "restarts", 0)
     start = time.perf_counter()
     result = play_match(agent_a, agent_b, games, seed=seed)
@@ -53,6 +61,41 @@ def batch_seed(tournament_seed: int, batch_id: str) -> int:
     """The seed of a batch: a function of its id, so a replayed batch replays the same games."""
     digest = hashlib.sha256(f"{tournament_seed}:{batch_id}".encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
+
+
+def ship_snapshots(ray, specs: list[dict], shipped: dict) -> dict:
+    """The snapshot files these specs name, put into the object store on first use and kept in
+    `shipped`: {path: (sha256, ref)}. A node fetches each file once, when it first plays that
+    agent."""
+    files = {}
+    for spec in specs:
+        if spec.get("kind") != "snapshot":
+            continue
+        path = spec["path"]
+        if path not in shipped:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as exc:
+                raise ValueError(f"snapshot {path} cannot be read: {exc.strerror}") from None
+            shipped[path] = (hashlib.sha256(data).hexdigest(), ray.put(data))
+        files[path] = shipped[path]
+    return files
+
+
+def _on_this_node(spec: dict, files: dict) -> dict:
+    """The spec with its snapshot path replaced by this node's scratch copy (written once)."""
+    if spec.get("kind") != "snapshot" or spec["path"] not in files:
+        return spec
+    import ray
+
+    from hexzero.cluster import scratch_root
+    from hexzero.storage import atomic_write_bytes
+
+    digest, ref = files[spec["path"]]
+    local = scratch_root() / "snapshots" / f"{digest}.pt"
+    if not local.is_file():
+        atomic_write_bytes(local, ray.get(ref))
+    return {**spec, "path": str(local)}
 
 
 def ensure_ray(address: str | None = None, num_cpus: int = 2):
@@ -111,11 +154,12 @@ class TournamentReport:
     seconds: float
     game_seconds: float     # time inside play_match, summed over tasks
     engine_restarts: int = 0  # external engines restarted after a crash or hang (the games went on)
+    batches_replayed: int = 0  # batches played again because their node was lost
 
 
 def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", games: int = 16, rounds: int = 1,
                    target_width: float | None = None, max_games: int | None = None, seed: int = 0,
-                   max_in_flight: int = 8, pairs_per_wave: int | None = None, progress=None,
+                   max_in_flight: int | None = None, pairs_per_wave: int | None = None, progress=None,
                    ray_address: str | None = None, colours: str = "average", save_games=None) -> TournamentReport:
     """Play a tournament among `agents` (ids or names in `db`) until the scheme stops.
 
@@ -129,16 +173,25 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
 
     A batch that fails (an external engine that keeps crashing, hexzero.external) stops the
     tournament with a ValueError naming the batch; batches in flight are cancelled and nothing
-    of them is recorded, so the same call later resumes as after a kill."""
+    of them is recorded, so the same call later resumes as after a kill. max_in_flight:
+    batches submitted at once (default: two per CPU of the cluster, so every node stays busy). A batch lost with its node (hexzero.cluster) is
+    submitted again, same id and seed, up to MAX_NODE_LOSSES times."""
+    from hexzero.cluster import MAX_NODE_LOSSES, lost_node_errors
+
     rows = [db.agent(a) for a in agents]
     board = check_pool(rows)
     if len({r.id for r in rows}) != len(rows):
         raise ValueError("an agent appears twice in the pool")
     scheduler = make_scheduler(scheme, rows, games, rounds, target_width, max_games, pairs_per_wave)
     ray = ensure_ray(ray_address)
-    remote_play = ray.remote(play_batch)
+    if max_in_flight is None:
+        max_in_flight = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+    # Ray does not retry: a lost batch comes back here as an error and is resubmitted below.
+    remote_play = ray.remote(play_batch).options(max_retries=0, scheduling_strategy="SPREAD")
+    shipped: dict = {}
+    lost = lost_node_errors()
     start = time.perf_counter()
-    played_games = played_batches = 0
+    played_games = played_batches = replayed = 0
     game_seconds = 0.0
     engine_restarts = 0
     ratings, played = fit_pool(db, rows, colours)
@@ -153,17 +206,31 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
             break
         pending = {}
         queue = iter(batches)
+        losses: dict[str, int] = {}
+
+        def submit(b):
+            s = batch_seed(seed, b.batch_id)
+            specs = rows[b.a].spec, rows[b.b].spec
+            pending[remote_play.remote(*specs, b.games, s, ship_snapshots(ray, specs, shipped),
+                                       save_games is not None)] = (b, s)
+
         while True:
             while len(pending) < max_in_flight and (b := next(queue, None)) is not None:
-                s = batch_seed(seed, b.batch_id)
-                ref = remote_play.remote(rows[b.a].spec, rows[b.b].spec, b.games, s, save_games is not None)
-                pending[ref] = (b, s)
+                submit(b)
             if not pending:
                 break
             done, _ = ray.wait(list(pending), num_returns=1)
             b, s = pending.pop(done[0])
             try:
                 counts = ray.get(done[0])
+            except lost as exc:
+                losses[b.batch_id] = losses.get(b.batch_id, 0) + 1
+                if losses[b.batch_id] > MAX_NODE_LOSSES:
+                    raise RuntimeError(f"tournament batch {b.batch_id} lost its node {losses[b.batch_id]} times; "
+                                       f"last: {type(exc).__name__}") from None
+                replayed += 1
+                submit(b)
+                continue
             except Exception as exc:
                 for ref in pending:
                     ray.cancel(ref)
@@ -181,7 +248,7 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
                     progress.update(b.games)
         ratings, played = fit_pool(db, rows, colours)
     return TournamentReport(ratings, played_games, played_batches, time.perf_counter() - start, game_seconds,
-                            engine_restarts)
+                            engine_restarts, replayed)
 
 
 def _batch_failure(exc: Exception, batch, rows, db: TournamentDB) -> Exception:

@@ -244,9 +244,10 @@ def tradeoff_ratings(db, out: Path, config: SweepConfig, specs: list[RunSpec], c
 # ----------------------------------------------------------------------------- the pipeline
 
 def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_address: str | None = None,
-              skip_tradeoff: bool = False, seed_offset: int = 0) -> Path:
+              skip_tradeoff: bool = False, seed_offset: int = 0, shared_fs: bool = False) -> Path:
     """Run the whole reproduction for a preset name or sweep config file, its seeds shifted by
-    `seed_offset` (a rerun with other seeds); returns the report."""
+    `seed_offset` (a rerun with other seeds); returns the report. shared_fs: every Ray node
+    sees `out` at the same path (experiments.sweep)."""
     started = time.perf_counter()
     config, data = sweep_data(source, seed_offset)
     out = Path(out)
@@ -265,7 +266,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
 
     _log(f"training {len(specs)} runs on boards {[b.board for b in config.boards]} "
          f"(finished runs are kept; each run takes one core)")
-    run_sweep(specs, out, progress=progress)
+    run_sweep(specs, out, progress=progress, resources=config.resources, shared_fs=shared_fs)
     timings = {"sweep_s": time.perf_counter() - started}
 
     t = time.perf_counter()

@@ -246,6 +246,24 @@ class AnalysisSettings:
 
 
 @dataclass(frozen=True)
+class RunResources:
+    """What one training run holds on the Ray cluster (experiments.sweep): CPUs for its
+    self-play and learner, and GPUs (0: CPU only; 1: one run per GPU; fractions share one)."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+
+    @classmethod
+    def parse(cls, data, where: str) -> "RunResources":
+        data = _section(data, where, (), ("cpus", "gpus"))
+        cpus = _positive_number(data.get("cpus", 1), f"{where}.cpus")
+        gpus = data.get("gpus", 0)
+        if gpus != 0:
+            gpus = _positive_number(gpus, f"{where}.gpus")
+        return cls(cpus, float(gpus))
+
+
+@dataclass(frozen=True)
 class PlannedRun:
     """One training run of the sweep: compute budget and first snapshot in paper units;
     `train_kwargs` go to TrainConfig.for_mode(mode, **kwargs)."""
@@ -272,12 +290,13 @@ class SweepConfig:
     tournament: TournamentSettings
     test_time: TestTimeSettings
     analysis: AnalysisSettings
+    resources: RunResources = RunResources()
 
     @classmethod
     def from_dict(cls, data) -> "SweepConfig":
         if isinstance(data, dict) and "recipes" in data:
             data = _section(data, "sweep", ("name", "recipes", "seeds", "boards", "tournament", "test_time"),
-                            ("description", "analysis"))
+                            ("description", "analysis", "resources"))
             listed = data["recipes"]
             if not isinstance(listed, list) or not listed:
                 raise SweepConfigError("recipes: must be a non-empty list of {name, trainer, search}")
@@ -287,7 +306,7 @@ class SweepConfig:
                 raise SweepConfigError(f"recipes: names repeat: {names}")
         else:
             data = _section(data, "sweep", ("name", "trainer", "search", "seeds", "boards", "tournament", "test_time"),
-                            ("description", "analysis"))
+                            ("description", "analysis", "resources"))
             trainer = TrainerSettings.parse(data["trainer"], "trainer")
             recipes = (Recipe(trainer.mode, trainer, SearchSettings.parse(data["search"], "search")),)
         if not isinstance(data["name"], str) or not data["name"]:
@@ -307,7 +326,8 @@ class SweepConfig:
         return cls(name=data["name"], description=str(data.get("description", "")), recipes=recipes,
                    seeds=tuple(seeds), boards=boards,
                    tournament=TournamentSettings.parse(data["tournament"], "tournament"), test_time=test_time,
-                   analysis=AnalysisSettings.parse(data.get("analysis", {}), "analysis"))
+                   analysis=AnalysisSettings.parse(data.get("analysis", {}), "analysis"),
+                   resources=RunResources.parse(data.get("resources", {}), "resources"))
 
     # A single-recipe sweep's settings under their old names (the first recipe's when several).
     @property

@@ -15,6 +15,9 @@ def add_arguments(p):
                    help="rerun with fresh seeds: seed s becomes s + K x (max seed + 1), so offsets 0, 1, 2 never "
                         "share a seed; to check that a rerun's slope lands inside the first run's interval")
     p.add_argument("--ray-address", default=None, help="run on this Ray cluster instead of a local Ray")
+    p.add_argument("--shared-fs", action="store_true",
+                   help="every cluster node sees --out at the same path: runs write there directly "
+                        "(checked at start) instead of sending results through Ray")
     p.add_argument("--skip-tradeoff", action="store_true", help="leave out the test-time re-rating")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -34,6 +37,6 @@ def main(args) -> int:
     from experiments.pipeline import reproduce
 
     report = reproduce(source, out, progress=not args.quiet, ray_address=args.ray_address,
-                       skip_tradeoff=args.skip_tradeoff, seed_offset=args.seed_offset)
+                       skip_tradeoff=args.skip_tradeoff, seed_offset=args.seed_offset, shared_fs=args.shared_fs)
     print(f"report: {report}")
     return 0
