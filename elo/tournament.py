@@ -98,17 +98,6 @@ def _on_this_node(spec: dict, files: dict) -> dict:
     return {**spec, "path": str(local)}
 
 
-def ensure_ray(address: str | None = None, num_cpus: int = 2):
-    import ray
-
-    if not ray.is_initialized():
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
-    return ray
-
-
 def check_pool(rows: list[AgentRow]) -> int:
     """The board size of a pool, or ValueError for an empty pool or mixed board sizes."""
     if not rows:
@@ -176,7 +165,7 @@ def run_tournament(db: TournamentDB, agents: list, *, scheme: str = "adaptive", 
     of them is recorded, so the same call later resumes as after a kill. max_in_flight:
     batches submitted at once (default: two per CPU of the cluster, so every node stays busy). A batch lost with its node (hexzero.cluster) is
     submitted again, same id and seed, up to MAX_NODE_LOSSES times."""
-    from hexzero.cluster import MAX_NODE_LOSSES, lost_node_errors
+    from hexzero.cluster import MAX_NODE_LOSSES, ensure_ray, lost_node_errors
 
     rows = [db.agent(a) for a in agents]
     board = check_pool(rows)

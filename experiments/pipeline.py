@@ -256,7 +256,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
     _pin_config(out, data)
 
     from elo.db import TournamentDB
-    from elo.tournament import ensure_ray
+    from hexzero.cluster import ensure_ray
     from experiments import plots
     from experiments.report import write_report
 

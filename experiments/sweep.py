@@ -284,7 +284,7 @@ def run_sweep(specs: list[RunSpec], root: str | Path, progress: bool | SweepDisp
     node's scratch copy of its runs (to inspect)."""
     import ray
 
-    from elo.tournament import ensure_ray
+    from hexzero.cluster import ensure_ray
 
     root = Path(root).resolve()
     resources = resources or RunResources()

@@ -19,11 +19,13 @@ from pathlib import Path
 
 from elo.tournament import SCHEMES
 from experiments.frontier import RESAMPLING
+from hexzero.config import MODES
+from hexzero.policies import LAMBDA_FORMS, POLICIES
 
 PRESETS_DIR = Path(__file__).parent / "presets"
-SEARCH_POLICIES = ("puct", "regularized", "gumbel")
-LAMBDA_FORMS = ("sqrt", "paper")
-TRAINER_MODES = ("fast", "paper")
+# Declared once, where they are implemented.
+SEARCH_POLICIES = POLICIES
+TRAINER_MODES = tuple(MODES)
 # Recipe names go into run names and folder names.
 RECIPE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]*(-[A-Za-z0-9_.]+)*")
 

@@ -20,6 +20,21 @@ SCRATCH_ENV = "HEXZERO_SCRATCH"
 MAX_NODE_LOSSES = 3
 
 
+def ensure_ray(address: str | None = None, num_cpus: int = 2):
+    """Ray, started when none runs in this process: the cluster at `address` (or $RAY_ADDRESS),
+    else a local Ray of this process's own with `num_cpus` CPUs. "local" on purpose: a bare
+    ray.init() joins any Ray it finds on the machine (a `ray start`, another program's)."""
+    import ray
+
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS") or "local"
+        if address == "local":
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(address=address, log_to_driver=False)
+    return ray
+
+
 def scratch_root() -> Path:
     return Path(os.environ.get(SCRATCH_ENV) or Path(tempfile.gettempdir()) / "hexzero-scratch")
 

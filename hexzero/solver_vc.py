@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from hexzero.solver_bits import ONE, ZERO, _expand, _flood, _lowest, popcount
+from hexzero.solver_bits import ZERO, _expand, _flood, _lowest, popcount
 
 MAX_NODES = 27  # two edges + at most 25 stone groups and empty cells
 # Carriers kept per pair, and AND/OR sweeps. Tuned on early 5x5 positions (whole-move solves):

@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from hexzero.cluster import ensure_ray
 from hexzero.config import PAPER_COMPUTE_RANGE, ConfigError, TrainConfig  # noqa: F401 (re-exported)
 from hexzero.hex import seed_kernels
 from hexzero.learner import Learner, pick_device
@@ -75,7 +76,7 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
     workers = []
     if ended_by is None:
         if use_ray:
-            _ensure_ray(ray_address, config.workers)
+            ensure_ray(ray_address, num_cpus=max(2, config.workers))
         workers = make_workers(config, net_cfg, use_ray)
         if resume is not None:
             _restore_workers(workers, resume["workers"], use_ray)
@@ -159,18 +160,6 @@ def make_workers(config: TrainConfig, network_config: dict, use_ray: bool):
 
     actor = ray.remote(num_cpus=1)(SelfPlayWorker)
     return [actor.remote(seed=config.seed * 1000 + i, **kwargs) for i in range(config.workers)]
-
-
-def _ensure_ray(address: str | None, workers: int) -> None:
-    import ray
-
-    if ray.is_initialized():
-        return
-    if address:
-        ray.init(address=address, log_to_driver=False)
-    else:
-        # "local": a Ray of this run's own, even when another (a `ray start` cluster) runs here.
-        ray.init(address="local", num_cpus=max(2, workers), include_dashboard=False, log_to_driver=False)
 
 
 def _submit(workers, weights, moves, use_ray):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 from hexzero.hex import EMPTY, HexGames, seed_kernels
-from hexzero.network import NETWORK_KINDS, make_network, network_config, network_from_config, resolve_device
+from hexzero.network import NETWORK_KINDS, make_network, network_from_config, resolve_device
 
 
 def weights_and_biases(network) -> int:

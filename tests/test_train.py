@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
 
 from hexzero.network import make_network
 from hexzero.storage import list_snapshots, load_snapshot
@@ -78,12 +77,10 @@ def test_folder_of_another_board_size_is_refused(tmp_path):
         train(tiny_config(board=4), tmp_path / "run", progress=False, use_ray=False)
 
 
-def test_two_node_ray_cluster_trains_and_snapshots(tmp_path):
-    import ray
+def test_two_node_ray_cluster_trains_and_snapshots(tmp_path, ray_fresh):
     from ray.cluster_utils import Cluster
 
-    if ray.is_initialized():
-        ray.shutdown()
+    ray = ray_fresh
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     cluster.add_node(num_cpus=1)
     try:
