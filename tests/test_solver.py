@@ -12,7 +12,7 @@ from hexzero.agents import RandomAgent
 from hexzero.arena import play_match
 from hexzero.cli import main as cli_main
 from hexzero.hex import BLACK, EMPTY, WHITE, HexGames, parse_moves
-from hexzero.solver import FORMAT_VERSION, PerfectAgent, Solver, SolverError, get_solver
+from hexzero.solver import FORMAT_VERSION, PerfectAgent, Solver, SolverError, get_solver, table_path
 
 
 # ----------------------------------------------------------------------------- brute force
@@ -110,7 +110,7 @@ def test_every_reachable_3x3_position_matches_brute_force(tmp_path):
     solver = Solver(3, tmp_path)
     got = mask_sets(solver.winning_moves_mask(boards, to_play))
     assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
-    assert solver._table()[0].size == 4520
+    assert len(solver._table()[0]) == 4520
 
 
 def test_random_4x4_positions_match_brute_force():
@@ -172,7 +172,7 @@ def test_positions_off_the_table_are_solved_and_saved(tmp_path):
     assert wins == brute_force_wins(board, BLACK)
     assert solver.save()
     reloaded = Solver(3, tmp_path)
-    assert reloaded._table()[0].size == 4521
+    assert len(reloaded._table()[0]) == 4521
     assert set(reloaded.winning_moves(board, BLACK).tolist()) == wins
     assert not reloaded._found  # answered from the file
 
@@ -187,15 +187,15 @@ def test_bad_input_is_rejected():
     won[[1, 4, 7]] = BLACK
     with pytest.raises(SolverError, match="already won"):
         solver.value(won, WHITE)
-    with pytest.raises(ValueError, match="up to 5x5"):
-        Solver(6)
+    with pytest.raises(ValueError, match="up to 6x6"):
+        Solver(7)
 
 
 # ----------------------------------------------------------------------------- disk cache
 
 def test_missing_table_is_built_and_then_loaded(tmp_path):
-    path = tmp_path / "hex3x3.table"
-    assert not path.exists()
+    path = table_path(3, tmp_path)
+    assert path.name == f"hex3x3-v{FORMAT_VERSION}.table" and not path.exists()
     Solver(3, tmp_path).value(np.zeros(9, dtype=np.int8), BLACK)
     assert path.is_file()
     before = path.stat().st_mtime_ns
@@ -206,7 +206,7 @@ def test_missing_table_is_built_and_then_loaded(tmp_path):
 @pytest.mark.parametrize("damage", ["flip", "truncate", "version", "garbage"])
 def test_damaged_table_is_rebuilt_with_a_warning(tmp_path, damage):
     Solver(3, tmp_path)._table()
-    path = tmp_path / "hex3x3.table"
+    path = table_path(3, tmp_path)
     data = bytearray(path.read_bytes())
     if damage == "flip":
         data[-10] ^= 0xFF
@@ -218,16 +218,16 @@ def test_damaged_table_is_rebuilt_with_a_warning(tmp_path, damage):
         data = bytearray(b"not a table at all")
     path.write_bytes(bytes(data))
     solver = Solver(3, tmp_path)
-    with pytest.warns(UserWarning, match="hex3x3.table"):
+    with pytest.warns(UserWarning, match=path.name):
         keys, _ = solver._table()
-    assert keys.size == 4520
+    assert len(keys) == 4520
     assert set(solver.winning_moves(np.zeros(9, dtype=np.int8), BLACK).tolist()) == set(parse_moves(OPENINGS[3], 3))
     Solver(3, tmp_path)._table()  # the rebuilt file loads without a warning (pytest errors on one)
 
 
 def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("HEXZERO_CACHE", str(tmp_path))
-    assert Solver(3).path == tmp_path / "solver" / "hex3x3.table"
+    assert Solver(3).path == tmp_path / "solver" / f"hex3x3-v{FORMAT_VERSION}.table"
 
 
 # ----------------------------------------------------------------------------- perfect agent

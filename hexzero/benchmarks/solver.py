@@ -4,7 +4,8 @@ H-search near the root (the default) against the plain search in the same run.
 Each case starts from an empty search table (no disk cache, no book): the empty board's value;
 the whole opening (every first move proven, what the accuracy measure and the perfect agent
 need); and seeded early positions from random play (1 to 3 stones, the hardest after the
-empty board), each solved for every move, timed one by one (median reported)."""
+empty board), each solved for every move, timed one by one (median reported). Times are the
+process's CPU seconds (the search is one thread), so a busy machine does not inflate them."""
 from __future__ import annotations
 
 import time
@@ -39,8 +40,7 @@ def _fresh(n, vc_max_stones):
     from hexzero import solver_search as core
     from hexzero.solver import _SEARCH_LOG2
 
-    tt_keys, tt_values = core.new_map(_SEARCH_LOG2[n])
-    return np.zeros((2, n * n), dtype=np.int64), tt_keys, tt_values, core.new_stats(vc_max_stones)
+    return np.zeros((2, n * n), dtype=np.int64), core.new_map(_SEARCH_LOG2[n]), core.new_stats(vc_max_stones)
 
 
 def run(args) -> list[dict]:
@@ -58,22 +58,22 @@ def run(args) -> list[dict]:
     for variant in args.variants:
         vc = core.VC_MAX_STONES if variant == "hsearch" else -1
         record = {"n": n, "variant": variant, "vc_max_stones": vc}
-        history, tt_keys, tt_values, stats = _fresh(n, vc)
-        started = time.perf_counter()
-        win, _ = core.search(np.uint64(0), np.uint64(0), 0, n, m, order, history, tt_keys, tt_values, stats)
-        record.update(empty_value_s=time.perf_counter() - started, empty_value_nodes=int(stats[core.STAT_NODES]),
+        history, tt, stats = _fresh(n, vc)
+        started = time.process_time()
+        win, _ = core.search(np.uint64(0), np.uint64(0), 0, n, m, order, history, tt, stats)
+        record.update(empty_value_s=time.process_time() - started, empty_value_nodes=int(stats[core.STAT_NODES]),
                       first_player_wins=bool(win))
-        history, tt_keys, tt_values, stats = _fresh(n, vc)
-        started = time.perf_counter()
-        root = core.win_masks(np.zeros(1, dtype=np.uint64), n, m, order, history, tt_keys, tt_values, stats)
-        record.update(opening_s=time.perf_counter() - started, opening_nodes=int(stats[core.STAT_NODES]),
+        history, tt, stats = _fresh(n, vc)
+        started = time.process_time()
+        root = core.win_masks(np.zeros((1, 2), dtype=np.uint64), n, m, order, history, tt, stats)
+        record.update(opening_s=time.process_time() - started, opening_nodes=int(stats[core.STAT_NODES]),
                       winning_openings=int(bin(int(root[0])).count("1")))
         seconds, nodes = [], []
         for key in keys:
-            history, tt_keys, tt_values, stats = _fresh(n, vc)
-            started = time.perf_counter()
-            core.win_masks(key[None], n, m, order, history, tt_keys, tt_values, stats)
-            seconds.append(time.perf_counter() - started)
+            history, tt, stats = _fresh(n, vc)
+            started = time.process_time()
+            core.win_masks(key[None], n, m, order, history, tt, stats)
+            seconds.append(time.process_time() - started)
             nodes.append(int(stats[core.STAT_NODES]))
         record.update(early_positions=len(keys), early_median_s=float(np.median(seconds)),
                       early_max_s=float(np.max(seconds)), early_median_nodes=float(np.median(nodes)))
