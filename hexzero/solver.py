@@ -4,9 +4,12 @@ position up to 6x6, and an agent that plays perfectly.
 Hex has no draws, so a position's value is +1 (the side to move wins) or -1, and it wins exactly
 when it has a winning move: one table of winning-move bitmasks holds both. 3x3 and 4x4 are
 tabulated completely (every position reachable from the empty board, by plain minimax); 5x5
-and 6x6 keep a book (the empty board and black's winning openings) and solve anything else on demand
+keeps a book (the empty board and black's winning openings) and solves anything else on demand
 with the proof search of `hexzero.solver_search`, remembering what it solved so `save()` can add
-it to the book. Tables live on disk in a versioned, checksummed file under the cache folder
+it to the book. 6x6 works the same way but its book starts empty: the search proves 6x6
+positions from the middle game on (seconds to well under a second from ~12 stones of random
+play), not the opening (some two-stone positions take more than 10^8 nodes), so early 6x6
+positions can take very long. Tables live on disk in a versioned, checksummed file under the cache folder
 (`cache_dir` argument, else $HEXZERO_CACHE/solver, else ~/.cache/hexzero/solver); a missing,
 corrupt or outdated file is rebuilt with a warning, never trusted.
 """
@@ -24,15 +27,21 @@ from hexzero import solver_search as core
 from hexzero.hex import BLACK, EMPTY, WHITE, check_size
 from hexzero.storage import atomic_write_bytes
 
-MAX_SOLVED_SIZE = 6  # keys hold n <= 7 (solver_search.MAX_KEY_SIZE); 7x7 is out of the search's reach
+# The solver takes boards up to MAX_SEARCH_SIZE (keys hold n <= 7, solver_search.MAX_KEY_SIZE;
+# 7x7 is far out of the search's reach). Perfect play is *supplied* (perfect agent in
+# tournaments, accuracy measures, training scores) up to MAX_SOLVED_SIZE, where the search
+# answers every position quickly; on 6x6 early positions can take hours.
+MAX_SEARCH_SIZE = 6
+MAX_SOLVED_SIZE = 5
 COMPLETE_SIZES = (2, 3, 4)  # boards tabulated completely
+OPENING_BOOK_SIZES = (5,)  # boards whose whole opening the search proves when the book is built (5x5: ~3 s)
 FORMAT_MAGIC = b"HEXZSOLV"
 FORMAT_VERSION = 2  # 2: two-word keys (64-bit bitboards per colour) and 64-bit masks
 _HEADER = struct.Struct("<8sIIQI")  # magic, version, n, count, crc32 of the arrays
 # Hash-table sizes (log2 slots): the complete tables must fit at 3/4 load; the search table
 # only gets slower when full. 24 bytes a slot: 2**23 slots = 192 MiB.
 _COMPLETE_LOG2 = {2: 6, 3: 14, 4: 24}
-_SEARCH_LOG2 = {2: 8, 3: 12, 4: 20, 5: 23, 6: 24}
+_SEARCH_LOG2 = {2: 8, 3: 12, 4: 20, 5: 23, 6: 23}
 
 
 class SolverError(ValueError):
@@ -107,8 +116,8 @@ class Solver:
     def __init__(self, n: int, cache_dir=None, vc_max_stones: int = core.VC_MAX_STONES):
         self.n = check_size(n)
         self.vc_max_stones = vc_max_stones  # H-search on positions with at most this many stones
-        if self.n > MAX_SOLVED_SIZE:
-            raise SolverError(f"the solver handles boards up to {MAX_SOLVED_SIZE}x{MAX_SOLVED_SIZE}, got {n}x{n}")
+        if self.n > MAX_SEARCH_SIZE:
+            raise SolverError(f"the solver handles boards up to {MAX_SEARCH_SIZE}x{MAX_SEARCH_SIZE}, got {n}x{n}")
         self.path = table_path(self.n, cache_dir)
         self._m = core.board_masks(self.n)
         self._order = core.centre_order(self.n)
@@ -252,6 +261,8 @@ class Solver:
                 raise RuntimeError(f"the {self.n}x{self.n} table outgrew its hash map")  # a sizing bug
             used = table[:, 1] != core.EMPTY_KEY
             return table[used, :2], table[used, 2]
+        if self.n not in OPENING_BOOK_SIZES:
+            return np.zeros((0, 2), dtype=np.uint64), np.zeros(0, dtype=np.uint64)
         # The book: the empty board, and the openings it proves lost for white (mask 0, free
         # from the root's proof). Everything else is solved on demand and kept by `save()`.
         root = self.keys(np.zeros((1, self.n * self.n), dtype=np.int8), [BLACK])

@@ -119,7 +119,7 @@ def test_random_4x4_positions_match_brute_force():
     assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
 
 
-@pytest.mark.parametrize("n,count,min_stones", [(3, 300, 0), (4, 400, 7), (5, 100, 14)])
+@pytest.mark.parametrize("n,count,min_stones", [(3, 300, 0), (4, 400, 7), (5, 100, 14), (6, 60, 27)])
 def test_proof_search_matches_brute_force(n, count, min_stones):
     """The pruned proof search (what solves 5x5 and anything off the tables), run directly."""
     boards, to_play = random_positions(n, count, min_stones=min_stones, seed=n)
@@ -191,6 +191,27 @@ def test_bad_input_is_rejected():
         Solver(7)
 
 
+def test_6x6_positions_are_solved_saved_and_checked_on_disk(tmp_path):
+    """6x6 keys need 36 bits a colour: solved positions round-trip through the table file, a
+    damaged file is rebuilt (an empty book) with a warning and the answers stay the same."""
+    boards, to_play = random_positions(6, 20, min_stones=24, seed=61)
+    solver = Solver(6, tmp_path)
+    wins = solver.winning_moves_mask(boards, to_play)
+    assert wins[:, 32:].any()  # cells past bit 31 are winning moves somewhere: 64-bit masks
+    assert solver.save()
+    reloaded = Solver(6, tmp_path)
+    assert (reloaded.winning_moves_mask(boards, to_play) == wins).all()
+    assert not reloaded._found  # answered from the file
+    path = table_path(6, tmp_path)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0x55
+    path.write_bytes(bytes(data))
+    damaged = Solver(6, tmp_path)
+    with pytest.warns(UserWarning, match="unusable"):
+        assert (damaged.winning_moves_mask(boards, to_play) == wins).all()
+    assert len(damaged._table()[0]) == 0 and damaged._found  # rebuilt empty, solved again
+
+
 # ----------------------------------------------------------------------------- disk cache
 
 def test_missing_table_is_built_and_then_loaded(tmp_path):
@@ -231,6 +252,28 @@ def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
 
 
 # ----------------------------------------------------------------------------- perfect agent
+
+def test_perfect_agent_wins_won_6x6_middle_games():
+    """From 6x6 positions of random play (14+ stones, black to move and winning), the perfect
+    agent wins every game with black, against random play and against itself."""
+    boards, to_play = random_positions(6, 200, min_stones=14, seed=62)
+    boards, to_play = boards[to_play == BLACK], to_play[to_play == BLACK]
+    solver = get_solver(6)
+    won = solver.winning_moves_mask(boards, to_play).any(axis=1)
+    start = boards[won][:30]
+    assert len(start) >= 20
+    perfect, other = PerfectAgent(6, seed=1), PerfectAgent(6, seed=2)
+    for opponent in (RandomAgent(6), other):
+        games = HexGames.from_boards(start, np.full(len(start), BLACK, dtype=np.int8))
+        rng = np.random.default_rng(3)
+        while not games.done.all():
+            idx = np.flatnonzero(~games.done)
+            agent = perfect if games.to_play[idx[0]] == BLACK else opponent  # all games move in step
+            actions = np.full(len(start), -1, dtype=np.int64)
+            actions[idx] = agent.act(games.board[idx], games.to_play[idx], rng)
+            games.step(actions)
+        assert (games.winner == BLACK).all()
+
 
 @pytest.mark.parametrize("n,games", [(3, 400), (4, 400), (5, 100)])
 def test_perfect_agent_never_loses_as_first_player(n, games):
