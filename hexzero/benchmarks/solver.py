@@ -88,8 +88,13 @@ def agent_seconds(n: int, games: int, start_stones: int, explore: float, seed: i
 
 
 def run(args) -> list[dict]:
+    from hexzero.solver import MAX_SOLVED_SIZE
+
     if args.agent:
         return [agent_seconds(args.n, args.games, args.start_stones, args.explore, args.seed)]
+    if args.n > MAX_SOLVED_SIZE:
+        raise ValueError(f"the {args.n}x{args.n} opening is beyond the search; time the agent from the "
+                         f"middle game instead (--agent --start-stones 12)")
     from hexzero import solver_search as core
     from hexzero.solver import Solver
 
