@@ -7,9 +7,9 @@ tabulated completely (every position reachable from the empty board, by plain mi
 keeps a book (the empty board and black's winning openings) and solves anything else on demand
 with the proof search of `hexzero.solver_search`, remembering what it solved so `save()` can add
 it to the book. 6x6 works the same way but its book starts empty: the search proves 6x6
-positions from the middle game on (seconds to well under a second from ~12 stones of random
-play), not the opening (some two-stone positions take more than 10^8 nodes), so early 6x6
-positions can take very long. Tables live on disk in a versioned, checksummed file under the cache folder
+middle games (the perfect agent after 12 random stones: median 0.2 ms, 99th percentile 0.2 s
+a move; after 10: 0.3 ms and 6 s), not the opening (no one-stone position, nor the two-stone
+c3 c4, was proven within 2*10^7 and 3*10^6 nodes), so early 6x6 positions can take very long. Tables live on disk in a versioned, checksummed file under the cache folder
 (`cache_dir` argument, else $HEXZERO_CACHE/solver, else ~/.cache/hexzero/solver); a missing,
 corrupt or outdated file is rebuilt with a warning, never trusted.
 """
