@@ -1,12 +1,15 @@
 """Perfect play on small boards: the game-theoretic value and every winning move of any
-position up to 5x5, and an agent that plays perfectly.
+position up to 6x6, and an agent that plays perfectly.
 
 Hex has no draws, so a position's value is +1 (the side to move wins) or -1, and it wins exactly
 when it has a winning move: one table of winning-move bitmasks holds both. 3x3 and 4x4 are
 tabulated completely (every position reachable from the empty board, by plain minimax); 5x5
 keeps a book (the empty board and black's winning openings) and solves anything else on demand
 with the proof search of `hexzero.solver_search`, remembering what it solved so `save()` can add
-it to the book. Tables live on disk in a versioned, checksummed file under the cache folder
+it to the book. 6x6 works the same way but its book starts empty: the search proves 6x6
+middle games (the perfect agent after 12 random stones: median 0.2 ms, 99th percentile 0.2 s
+a move; after 10: 0.3 ms and 6 s), not the opening (no one-stone position, nor the two-stone
+c3 c4, was proven within 2*10^7 and 3*10^6 nodes), so early 6x6 positions can take very long. Tables live on disk in a versioned, checksummed file under the cache folder
 (`cache_dir` argument, else $HEXZERO_CACHE/solver, else ~/.cache/hexzero/solver); a missing,
 corrupt or outdated file is rebuilt with a warning, never trusted.
 """
@@ -24,15 +27,21 @@ from hexzero import solver_search as core
 from hexzero.hex import BLACK, EMPTY, WHITE, check_size
 from hexzero.storage import atomic_write_bytes
 
-MAX_SOLVED_SIZE = 5  # the table key packs each colour's cells into 32 bits
+# The solver takes boards up to MAX_SEARCH_SIZE (keys hold n <= 7, solver_search.MAX_KEY_SIZE;
+# 7x7 is far out of the search's reach). Perfect play is *supplied* (perfect agent in
+# tournaments, accuracy measures, training scores) up to MAX_SOLVED_SIZE, where the search
+# answers every position quickly; on 6x6 early positions can take hours.
+MAX_SEARCH_SIZE = 6
+MAX_SOLVED_SIZE = 5
 COMPLETE_SIZES = (2, 3, 4)  # boards tabulated completely
+OPENING_BOOK_SIZES = (5,)  # boards whose whole opening the search proves when the book is built (5x5: ~3 s)
 FORMAT_MAGIC = b"HEXZSOLV"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: two-word keys (64-bit bitboards per colour) and 64-bit masks
 _HEADER = struct.Struct("<8sIIQI")  # magic, version, n, count, crc32 of the arrays
 # Hash-table sizes (log2 slots): the complete tables must fit at 3/4 load; the search table
-# only gets slower when full. 16 bytes a slot: 2**23 slots = 128 MiB.
+# only gets slower when full. 24 bytes a slot: 2**23 slots = 192 MiB.
 _COMPLETE_LOG2 = {2: 6, 3: 14, 4: 24}
-_SEARCH_LOG2 = {2: 8, 3: 12, 4: 20, 5: 23}
+_SEARCH_LOG2 = {2: 8, 3: 12, 4: 20, 5: 23, 6: 23}
 
 
 class SolverError(ValueError):
@@ -45,26 +54,35 @@ def default_cache_dir() -> Path:
 
 
 def table_path(n: int, cache_dir=None) -> Path:
-    return Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"hex{n}x{n}.table"
+    """The table file; its name carries the format version, so hexzero versions sharing a
+    cache folder do not rebuild each other's tables."""
+    return Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"hex{n}x{n}-v{FORMAT_VERSION}.table"
 
 
 # ----------------------------------------------------------------------------- table files
 
+def sort_table(keys: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys uint64[count, 2] and masks uint64[count] in the order `sorted_lookup` searches:
+    by white word, then black word."""
+    keys = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1, 2)
+    masks = np.asarray(masks, dtype=np.uint64)
+    order = np.lexsort((keys[:, 0], keys[:, 1]))
+    return np.ascontiguousarray(keys[order]), masks[order]
+
+
 def encode_table(n: int, keys: np.ndarray, masks: np.ndarray) -> bytes:
-    """File bytes of a table: header, then zlib of the key deltas (sorted keys compress well)
-    and the masks."""
-    keys = np.asarray(keys, dtype=np.uint64)
-    masks = np.asarray(masks, dtype=np.uint32)
-    order = np.argsort(keys, kind="stable")
-    keys, masks = keys[order], masks[order]
+    """File bytes of a table: header, then zlib of the white words' deltas (sorted, they
+    compress well), the black words and the masks."""
+    keys, masks = sort_table(keys, masks)
     raw = keys.tobytes() + masks.tobytes()
-    deltas = np.diff(keys, prepend=np.uint64(0))
-    header = _HEADER.pack(FORMAT_MAGIC, FORMAT_VERSION, n, keys.size, zlib.crc32(raw))
-    return header + zlib.compress(deltas.tobytes() + masks.tobytes(), 6)
+    white_deltas = np.diff(keys[:, 1], prepend=np.uint64(0))
+    header = _HEADER.pack(FORMAT_MAGIC, FORMAT_VERSION, n, keys.shape[0], zlib.crc32(raw))
+    return header + zlib.compress(white_deltas.tobytes() + keys[:, 0].tobytes() + masks.tobytes(), 6)
 
 
 def decode_table(data: bytes, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted keys uint64, masks uint32) from file bytes; ValueError naming what is wrong."""
+    """(sorted keys uint64[count, 2], masks uint64[count]) from file bytes; ValueError naming
+    what is wrong."""
     if len(data) < _HEADER.size:
         raise ValueError(f"truncated header ({len(data)} bytes)")
     magic, version, file_n, count, crc = _HEADER.unpack_from(data)
@@ -78,10 +96,12 @@ def decode_table(data: bytes, n: int) -> tuple[np.ndarray, np.ndarray]:
         body = zlib.decompress(data[_HEADER.size:])
     except zlib.error as exc:
         raise ValueError(f"corrupt payload ({exc})") from None
-    if len(body) != count * 12:
-        raise ValueError(f"payload holds {len(body)} bytes, {count} entries need {count * 12}")
-    keys = np.cumsum(np.frombuffer(body, dtype=np.uint64, count=count), dtype=np.uint64)
-    masks = np.frombuffer(body, dtype=np.uint32, offset=count * 8).copy()
+    if len(body) != count * 24:
+        raise ValueError(f"payload holds {len(body)} bytes, {count} entries need {count * 24}")
+    keys = np.empty((count, 2), dtype=np.uint64)
+    keys[:, 1] = np.cumsum(np.frombuffer(body, dtype=np.uint64, count=count), dtype=np.uint64)
+    keys[:, 0] = np.frombuffer(body, dtype=np.uint64, count=count, offset=count * 8)
+    masks = np.frombuffer(body, dtype=np.uint64, count=count, offset=count * 16).copy()
     if zlib.crc32(keys.tobytes() + masks.tobytes()) != crc:
         raise ValueError("checksum mismatch")
     return keys, masks
@@ -90,22 +110,22 @@ def decode_table(data: bytes, n: int) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------- solver
 
 class Solver:
-    """Values and winning moves of n x n positions (n <= 5). Boards are int8[n*n] rows in
+    """Values and winning moves of n x n positions (n <= 6). Boards are int8[n*n] rows in
     the engine's layout; `to_play` is BLACK or WHITE; positions must be unfinished."""
 
     def __init__(self, n: int, cache_dir=None, vc_max_stones: int = core.VC_MAX_STONES):
         self.n = check_size(n)
         self.vc_max_stones = vc_max_stones  # H-search on positions with at most this many stones
-        if self.n > MAX_SOLVED_SIZE:
-            raise SolverError(f"the solver handles boards up to {MAX_SOLVED_SIZE}x{MAX_SOLVED_SIZE}, got {n}x{n}")
+        if self.n > MAX_SEARCH_SIZE:
+            raise SolverError(f"the solver handles boards up to {MAX_SEARCH_SIZE}x{MAX_SEARCH_SIZE}, got {n}x{n}")
         self.path = table_path(self.n, cache_dir)
         self._m = core.board_masks(self.n)
         self._order = core.centre_order(self.n)
         self._weights = np.uint64(1) << np.arange(self.n * self.n, dtype=np.uint64)
         self._keys: np.ndarray | None = None  # the table on disk, loaded on first use
         self._masks: np.ndarray | None = None
-        self._found: dict[int, int] = {}  # key -> mask solved since loading
-        self._search = None  # (tt_keys, tt_values, history, stats), made on first search
+        self._found: dict[tuple[int, int], int] = {}  # key words -> mask solved since loading
+        self._search = None  # (tt, history, stats), made on first search
 
     # --- public API
 
@@ -123,7 +143,7 @@ class Solver:
         return ((masks[:, None] >> np.arange(self.n * self.n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
 
     def keys(self, boards, to_play) -> np.ndarray:
-        """Table keys (uint64[B]) of a batch of positions, checking they are positions."""
+        """Table keys (uint64[B, 2]: black word, white word | side bit) of a batch of positions, checking they are positions."""
         n2 = self.n * self.n
         boards = np.asarray(boards)
         to_play = np.asarray(to_play).reshape(-1)
@@ -138,7 +158,7 @@ class Solver:
         black = ((boards == BLACK) * self._weights).sum(axis=1, dtype=np.uint64)
         white = ((boards == WHITE) * self._weights).sum(axis=1, dtype=np.uint64)
         side = (to_play == WHITE).astype(np.uint64) << np.uint64(63)
-        keys = black | (white << np.uint64(32)) | side
+        keys = np.stack([black, white | side], axis=1)
         finished = core.finished_keys(keys, self.n, self._m)
         if finished.any():
             raise SolverError(f"position {int(np.argmax(finished))} of the batch is already won: nothing to solve")
@@ -148,15 +168,9 @@ class Solver:
         """(masks uint64[B], known bool[B]): the winning-move bitmasks the table file or this
         session's solving already holds, without solving anything."""
         table_keys, table_masks = self._table()
-        out = np.zeros(keys.shape[0], dtype=np.uint64)
-        if table_keys.size:
-            at = np.minimum(np.searchsorted(table_keys, keys), table_keys.size - 1)
-            hit = table_keys[at] == keys
-            out[hit] = table_masks[at[hit]]
-        else:
-            hit = np.zeros(keys.shape[0], dtype=bool)
+        out, hit = core.sorted_lookup(table_keys, table_masks, keys)
         for i in np.flatnonzero(~hit):
-            known = self._found.get(int(keys[i]))
+            known = self._found.get((int(keys[i, 0]), int(keys[i, 1])))
             if known is not None:
                 out[i], hit[i] = known, True
         return out, hit
@@ -165,12 +179,11 @@ class Solver:
         """Winning-move bitmasks (uint64) of unfinished position keys: from the table, else
         from the positions solved since loading, else solved now."""
         out, hit = self.known_masks(keys)
-        missing = np.unique(keys[~hit])
-        if missing.size:
+        missing = np.unique(keys[~hit], axis=0)
+        if missing.shape[0]:
             solved = self._solve(missing)
-            self._found.update(zip(missing.tolist(), solved.tolist()))
-            at = np.searchsorted(missing, keys[~hit])
-            out[~hit] = solved[at]
+            self._found.update(zip(map(tuple, missing.tolist()), solved.tolist()))
+            out[~hit] = [self._found[black, white] for black, white in keys[~hit].tolist()]
         return out
 
     def random_winning_moves(self, boards, to_play, rng: np.random.Generator) -> np.ndarray:
@@ -199,9 +212,9 @@ class Solver:
         if not self._found:
             return False
         keys, masks = self._table()
-        extra = np.fromiter(self._found.keys(), dtype=np.uint64, count=len(self._found))
+        extra = np.array(list(self._found.keys()), dtype=np.uint64).reshape(-1, 2)
         extra_masks = np.fromiter(self._found.values(), dtype=np.uint64, count=len(self._found))
-        self._write(np.concatenate([keys, extra]), np.concatenate([masks.astype(np.uint64), extra_masks]))
+        self._write(np.concatenate([keys, extra]), np.concatenate([masks, extra_masks]))
         self._found.clear()
         return True
 
@@ -210,11 +223,11 @@ class Solver:
     def _search_call(self, function, *args):
         """Run a search kernel with this solver's search table, history and settings."""
         if self._search is None:
-            tt_keys, tt_values = core.new_map(_SEARCH_LOG2[self.n])
+            tt = core.new_map(_SEARCH_LOG2[self.n])
             history = np.zeros((2, self.n * self.n), dtype=np.int64)
-            self._search = (tt_keys, tt_values, history, core.new_stats(self.vc_max_stones))
-        tt_keys, tt_values, history, stats = self._search
-        return function(*args, self.n, self._m, self._order, history, tt_keys, tt_values, stats)
+            self._search = (tt, history, core.new_stats(self.vc_max_stones))
+        tt, history, stats = self._search
+        return function(*args, self.n, self._m, self._order, history, tt, stats)
 
     def _solve(self, keys: np.ndarray) -> np.ndarray:
         return self._search_call(core.win_masks, keys)
@@ -241,13 +254,15 @@ class Solver:
 
     def _build(self) -> tuple[np.ndarray, np.ndarray]:
         if self.n in COMPLETE_SIZES:
-            table_keys, table_values = core.new_map(_COMPLETE_LOG2[self.n])
+            table = core.new_map(_COMPLETE_LOG2[self.n])
             stats = core.new_stats()
-            core.solve_all(np.uint64(0), np.uint64(0), 0, self.n, self._m, table_keys, table_values, stats)
+            core.solve_all(np.uint64(0), np.uint64(0), 0, self.n, self._m, table, stats)
             if stats[core.STAT_ABORTED]:
                 raise RuntimeError(f"the {self.n}x{self.n} table outgrew its hash map")  # a sizing bug
-            used = table_keys != core.EMPTY_KEY
-            return table_keys[used], table_values[used]
+            used = table[:, 1] != core.EMPTY_KEY
+            return table[used, :2], table[used, 2]
+        if self.n not in OPENING_BOOK_SIZES:
+            return np.zeros((0, 2), dtype=np.uint64), np.zeros(0, dtype=np.uint64)
         # The book: the empty board, and the openings it proves lost for white (mask 0, free
         # from the root's proof). Everything else is solved on demand and kept by `save()`.
         root = self.keys(np.zeros((1, self.n * self.n), dtype=np.int8), [BLACK])

@@ -1,4 +1,4 @@
-"""Bitboard primitives of the solver (n*n <= 25 cells in one uint64, bit = row * n + col):
+"""Bitboard primitives of the solver (n*n <= 64 cells in one uint64, bit = row * n + col):
 neighbourhoods, flood fills, edge connections and cell counts, all numba."""
 from __future__ import annotations
 

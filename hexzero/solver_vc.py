@@ -29,7 +29,7 @@ from numba import njit
 
 from hexzero.solver_bits import ZERO, _expand, _flood, _lowest, popcount
 
-MAX_NODES = 27  # two edges + at most 25 stone groups and empty cells
+MAX_NODES = 66  # two edges + at most 64 stone groups and empty cells (n <= 8)
 # Carriers kept per pair, and AND/OR sweeps. Tuned on early 5x5 positions (whole-move solves):
 # 2 VCs and 5 SCs, the smallest kept, solved fastest of the settings tried (4 and 8 cost twice
 # the time per call for few extra proofs, 1 and 3 missed too many); 4 sweeps did as well as 6.

@@ -12,7 +12,7 @@ from hexzero.agents import RandomAgent
 from hexzero.arena import play_match
 from hexzero.cli import main as cli_main
 from hexzero.hex import BLACK, EMPTY, WHITE, HexGames, parse_moves
-from hexzero.solver import FORMAT_VERSION, PerfectAgent, Solver, SolverError, get_solver
+from hexzero.solver import FORMAT_VERSION, PerfectAgent, Solver, SolverError, get_solver, table_path
 
 
 # ----------------------------------------------------------------------------- brute force
@@ -110,7 +110,7 @@ def test_every_reachable_3x3_position_matches_brute_force(tmp_path):
     solver = Solver(3, tmp_path)
     got = mask_sets(solver.winning_moves_mask(boards, to_play))
     assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
-    assert solver._table()[0].size == 4520
+    assert len(solver._table()[0]) == 4520
 
 
 def test_random_4x4_positions_match_brute_force():
@@ -119,7 +119,7 @@ def test_random_4x4_positions_match_brute_force():
     assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
 
 
-@pytest.mark.parametrize("n,count,min_stones", [(3, 300, 0), (4, 400, 7), (5, 100, 14)])
+@pytest.mark.parametrize("n,count,min_stones", [(3, 300, 0), (4, 400, 7), (5, 100, 14), (6, 60, 27)])
 def test_proof_search_matches_brute_force(n, count, min_stones):
     """The pruned proof search (what solves 5x5 and anything off the tables), run directly."""
     boards, to_play = random_positions(n, count, min_stones=min_stones, seed=n)
@@ -172,7 +172,7 @@ def test_positions_off_the_table_are_solved_and_saved(tmp_path):
     assert wins == brute_force_wins(board, BLACK)
     assert solver.save()
     reloaded = Solver(3, tmp_path)
-    assert reloaded._table()[0].size == 4521
+    assert len(reloaded._table()[0]) == 4521
     assert set(reloaded.winning_moves(board, BLACK).tolist()) == wins
     assert not reloaded._found  # answered from the file
 
@@ -187,15 +187,36 @@ def test_bad_input_is_rejected():
     won[[1, 4, 7]] = BLACK
     with pytest.raises(SolverError, match="already won"):
         solver.value(won, WHITE)
-    with pytest.raises(ValueError, match="up to 5x5"):
-        Solver(6)
+    with pytest.raises(ValueError, match="up to 6x6"):
+        Solver(7)
+
+
+def test_6x6_positions_are_solved_saved_and_checked_on_disk(tmp_path):
+    """6x6 keys need 36 bits a colour: solved positions round-trip through the table file, a
+    damaged file is rebuilt (an empty book) with a warning and the answers stay the same."""
+    boards, to_play = random_positions(6, 20, min_stones=24, seed=61)
+    solver = Solver(6, tmp_path)
+    wins = solver.winning_moves_mask(boards, to_play)
+    assert wins[:, 32:].any()  # cells past bit 31 are winning moves somewhere: 64-bit masks
+    assert solver.save()
+    reloaded = Solver(6, tmp_path)
+    assert (reloaded.winning_moves_mask(boards, to_play) == wins).all()
+    assert not reloaded._found  # answered from the file
+    path = table_path(6, tmp_path)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0x55
+    path.write_bytes(bytes(data))
+    damaged = Solver(6, tmp_path)
+    with pytest.warns(UserWarning, match="unusable"):
+        assert (damaged.winning_moves_mask(boards, to_play) == wins).all()
+    assert len(damaged._table()[0]) == 0 and damaged._found  # rebuilt empty, solved again
 
 
 # ----------------------------------------------------------------------------- disk cache
 
 def test_missing_table_is_built_and_then_loaded(tmp_path):
-    path = tmp_path / "hex3x3.table"
-    assert not path.exists()
+    path = table_path(3, tmp_path)
+    assert path.name == f"hex3x3-v{FORMAT_VERSION}.table" and not path.exists()
     Solver(3, tmp_path).value(np.zeros(9, dtype=np.int8), BLACK)
     assert path.is_file()
     before = path.stat().st_mtime_ns
@@ -206,7 +227,7 @@ def test_missing_table_is_built_and_then_loaded(tmp_path):
 @pytest.mark.parametrize("damage", ["flip", "truncate", "version", "garbage"])
 def test_damaged_table_is_rebuilt_with_a_warning(tmp_path, damage):
     Solver(3, tmp_path)._table()
-    path = tmp_path / "hex3x3.table"
+    path = table_path(3, tmp_path)
     data = bytearray(path.read_bytes())
     if damage == "flip":
         data[-10] ^= 0xFF
@@ -218,19 +239,41 @@ def test_damaged_table_is_rebuilt_with_a_warning(tmp_path, damage):
         data = bytearray(b"not a table at all")
     path.write_bytes(bytes(data))
     solver = Solver(3, tmp_path)
-    with pytest.warns(UserWarning, match="hex3x3.table"):
+    with pytest.warns(UserWarning, match=path.name):
         keys, _ = solver._table()
-    assert keys.size == 4520
+    assert len(keys) == 4520
     assert set(solver.winning_moves(np.zeros(9, dtype=np.int8), BLACK).tolist()) == set(parse_moves(OPENINGS[3], 3))
     Solver(3, tmp_path)._table()  # the rebuilt file loads without a warning (pytest errors on one)
 
 
 def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("HEXZERO_CACHE", str(tmp_path))
-    assert Solver(3).path == tmp_path / "solver" / "hex3x3.table"
+    assert Solver(3).path == tmp_path / "solver" / f"hex3x3-v{FORMAT_VERSION}.table"
 
 
 # ----------------------------------------------------------------------------- perfect agent
+
+def test_perfect_agent_wins_won_6x6_middle_games():
+    """From 6x6 positions of random play (14+ stones, black to move and winning), the perfect
+    agent wins every game with black, against random play and against itself."""
+    boards, to_play = random_positions(6, 200, min_stones=14, seed=62)
+    boards, to_play = boards[to_play == BLACK], to_play[to_play == BLACK]
+    solver = get_solver(6)
+    won = solver.winning_moves_mask(boards, to_play).any(axis=1)
+    start = boards[won][:30]
+    assert len(start) >= 20
+    perfect, other = PerfectAgent(6, seed=1), PerfectAgent(6, seed=2)
+    for opponent in (RandomAgent(6), other):
+        games = HexGames.from_boards(start, np.full(len(start), BLACK, dtype=np.int8))
+        rng = np.random.default_rng(3)
+        while not games.done.all():
+            idx = np.flatnonzero(~games.done)
+            agent = perfect if games.to_play[idx[0]] == BLACK else opponent  # all games move in step
+            actions = np.full(len(start), -1, dtype=np.int64)
+            actions[idx] = agent.act(games.board[idx], games.to_play[idx], rng)
+            games.step(actions)
+        assert (games.winner == BLACK).all()
+
 
 @pytest.mark.parametrize("n,games", [(3, 400), (4, 400), (5, 100)])
 def test_perfect_agent_never_loses_as_first_player(n, games):

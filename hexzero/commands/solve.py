@@ -6,7 +6,7 @@ import numpy as np
 from hexzero.commands.inputs import existing_file, output_folder, replay_moves
 from hexzero.hex import BLACK, HexError, board_text, cell_name, parse_board_text
 
-HELP = "print the game-theoretic value and the winning moves of a position (boards up to 5x5)"
+HELP = "print the game-theoretic value and the winning moves of a position (boards up to 6x6; early 6x6 positions can take very long)"
 
 
 def add_arguments(parser):
