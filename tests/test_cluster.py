@@ -192,7 +192,7 @@ def test_results_of_runs_on_every_node_come_home_and_match_a_local_sweep(cluster
         for name in ("metrics.jsonl", "snapshots.jsonl", "state/latest.pt", "config.json"):
             assert (scratch / name).read_bytes() == (home / name).read_bytes(), name
         summary = json.loads((home / "summary.json").read_text())
-        assert summary["run"] == str(home) and summary["snapshots"] == len(snaps) and summary["finished"]
+        assert summary["run"] == home.name and summary["snapshots"] == len(snaps) and summary["finished"]
         # The same run trained on one machine gives the same snapshots, bit for bit: the
         # ratings, frontier and report built on them cannot differ.
         local = tmp_path / spec.name
@@ -247,7 +247,7 @@ def test_shared_fs_sweep_trains_in_the_folder_itself_after_checking_every_node_s
     [summary] = run_sweep([spec], tmp_path / "out", progress=False, shared_fs=True)
     home = tmp_path / "out" / "runs" / spec.name
     [attempt] = read_jsonl(home / "attempts.jsonl")
-    assert attempt["scratch"] == str(home) and summary["run"] == str(home) and summary["finished"]
+    assert attempt["scratch"] == str(home) and summary["run"] == home.name and summary["finished"]
     assert len(list_snapshots(home)) == summary["snapshots"] >= 3
     assert not list((tmp_path / "out").glob(".shared-fs-probe-*"))  # the probe is cleaned up
     # A run no node can hold is an error, not a sweep that waits forever.
