@@ -15,35 +15,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from hexzero.hex import check_size
+from hexzero.solver import PerfectAgent
 
 
-class GuidedPerfectAgent:
+class GuidedPerfectAgent(PerfectAgent):
     """A winning move whenever one exists (uniformly among them, from the solver); in lost
     positions, the move `guide` plays. Random choices use the agent's own Generator seeded
     with `seed`, or the `rng` passed to act when seed is None."""
 
     def __init__(self, n: int, guide, seed: int | None = 0, cache_dir=None):
-        from hexzero.solver import get_solver
-
-        self.n = check_size(n)
+        super().__init__(n, seed, cache_dir)
         if guide.n != self.n:
             raise ValueError(f"the perfect agent's guide for lost positions plays {guide.n}x{guide.n}, "
                              f"not {self.n}x{self.n}")
         self.guide = guide
         self.name = f"perfect+{guide.name}"
-        self.solver = get_solver(self.n, cache_dir)
-        self._rng = np.random.default_rng(seed) if seed is not None else None
 
-    def act(self, board, to_play, rng):
-        rng = self._rng if self._rng is not None else rng
-        board = np.asarray(board, dtype=np.int8)
-        to_play = np.asarray(to_play, dtype=np.int8)
-        moves = self.solver.random_winning_moves(board, to_play, rng)
-        lost = np.flatnonzero(moves < 0)
-        if lost.size:
-            moves[lost] = np.asarray(self.guide.act(board[lost], to_play[lost], rng), dtype=np.int64)
-        return moves
+    def lost_moves(self, board, to_play, rng) -> np.ndarray:
+        return np.asarray(self.guide.act(board, to_play, rng), dtype=np.int64)
 
 
 def guided_perfect_agent(spec: dict):

@@ -307,10 +307,14 @@ class PerfectAgent:
         to_play = np.asarray(to_play, dtype=np.int8)
         moves = self.solver.random_winning_moves(board, to_play, rng)
         lost = np.flatnonzero(moves < 0)
-        if lost.size == 0:
-            return moves
-        choices = self.solver.fewest_reply_moves(board[lost], to_play[lost])
+        if lost.size:
+            moves[lost] = self.lost_moves(board[lost], to_play[lost], rng)
+        return moves
+
+    def lost_moves(self, board, to_play, rng) -> np.ndarray:
+        """The moves in lost positions (every move loses against perfect play): here the one
+        leaving the fewest winning replies; hexzero.guided_perfect lets a strong agent choose."""
+        choices = self.solver.fewest_reply_moves(board, to_play)
         noise = rng.random(choices.shape)
         noise[~choices] = -1.0
-        moves[lost] = noise.argmax(axis=1)
-        return moves
+        return noise.argmax(axis=1)
