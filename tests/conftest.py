@@ -9,8 +9,9 @@ would write into at a temporary folder of its own, removed at the end:
   the working folder.
 Subprocesses and Ray workers inherit the environment, so they use the same folders. Nothing
 is written under $HOME: the suite passes with HOME pointed at a read-only folder (Ray keeps its
-session files in /tmp/ray). RAY_ADDRESS=local: every Ray the suite starts is its own, never
-one it finds on the machine.
+session files in /tmp/ray; its authentication token, by default ~/.ray/auth_token, is a
+session file: RAY_AUTH_TOKEN_PATH). RAY_ADDRESS=local: every Ray the suite starts is its own,
+never one it finds on the machine.
 
 Ray: `ray_local` gives a test the shared local Ray (two CPUs), starting it when none runs;
 `ray_fresh` gives a test no Ray at all, for one that starts its own (a multi-node
@@ -21,6 +22,7 @@ order: `pytest -p random_order --random-order`).
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -42,6 +44,11 @@ def pytest_configure(config):
     # on the machine (another suite's `ray.cluster_utils.Cluster`, a `ray start`), and
     # subprocesses (the CLI under test) start theirs through code that passes no address.
     os.environ["RAY_ADDRESS"] = "local"
+    # Ray's token authentication writes ~/.ray/auth_token unless it is given a token file.
+    token = _session_root / "ray_auth_token"
+    token.write_text(secrets.token_hex(32))
+    token.chmod(0o600)
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(token)
     # hypothesis may have read its storage folder already, when its plugin loaded.
     from hypothesis.configuration import set_hypothesis_home_dir
 

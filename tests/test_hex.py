@@ -305,13 +305,16 @@ def test_show_command(tmp_path, capsys):
 
 def test_engine_benchmark_records(capsys):
     assert cli.main(["bench", "engine", "--n", "3", "--batch", "1", "8", "--cores", "1",
-                     "--impl", "hexzero-fused", "hexzero-step", "python", "--seconds", "0.02", "--repeats", "2"]) == 0
+                     "--impl", "hexzero-fused", "hexzero-step", "python", "--seconds", "0.3", "--repeats", "2"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [(r["impl"], r["batch"]) for r in records] == [
         ("hexzero-fused", 1), ("hexzero-fused", 8), ("hexzero-step", 1), ("hexzero-step", 8), ("python", 1)]
     for r in records:
         assert r["n"] == 3 and r["cores"] == 1 and r["moves_per_s"] > 0 and r["games_per_s"] > 0
-        assert 3 <= r["moves_per_game"] <= 9  # a 3x3 game lasts 3 to 9 moves
+        # A 3x3 game lasts 3 to 9 moves. The benchmark's games run on across its windows (moves
+        # made before a window count for games finished in it), so the ratio holds only for
+        # windows of many games: 0.02 s on a loaded machine measured 2.0.
+        assert 3 <= r["moves_per_game"] <= 9
 
 
 def test_python_baseline_plays_by_the_rules():
