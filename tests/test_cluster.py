@@ -247,7 +247,7 @@ def test_shared_fs_sweep_trains_in_the_folder_itself_after_checking_every_node_s
     [summary] = run_sweep([spec], tmp_path / "out", progress=False, shared_fs=True)
     home = tmp_path / "out" / "runs" / spec.name
     [attempt] = read_jsonl(home / "attempts.jsonl")
-    assert attempt["scratch"] == str(home) and summary["run"] == home.name and summary["finished"]
+    assert attempt["scratch"] == str(home) and summary["run"] == str(home) and summary["finished"]
     assert len(list_snapshots(home)) == summary["snapshots"] >= 3
     assert not list((tmp_path / "out").glob(".shared-fs-probe-*"))  # the probe is cleaned up
     # A run no node can hold is an error, not a sweep that waits forever.
