@@ -68,6 +68,22 @@ def start_cluster(out: Path):
     return cluster, worker, node_args
 
 
+def batch_running_on(raylet_pid: int) -> bool:
+    """Whether a worker process of the node whose raylet is `raylet_pid` is playing a
+    tournament batch right now (Linux /proc: Ray titles a busy worker ray::TASK, and a node's
+    workers are its raylet's children)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if not Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::play_batch"):
+                continue
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == raylet_pid:
+            return True
+    return False
+
+
 def scenario(out: Path) -> dict:
     """One cluster, three acts: (1) three runs over two nodes, then a tournament over their
     snapshots played on both; (2) the same sweep into another folder, the worker node removed
@@ -121,10 +137,16 @@ def scenario(out: Path) -> dict:
         db = TournamentDB(out / "random.sqlite")
         ids = [db.add_agent({"kind": "random", "n": 13, "tag": t}, 13, name=f"random{t}") for t in range(4)]
         victim = cluster.add_node(**node_args("replacement-scratch", 2))  # (from the main thread only)
+        cluster.wait_for_nodes()
 
         def remove_mid_tournament():
-            while db_batches(out / "random.sqlite") < 2:
-                time.sleep(0.05)
+            # Once a batch is being played on the victim (a worker of its raylet titled
+            # ray::play_batch): a batch in flight is what goes down with the node, whatever
+            # the machine's speed.
+            raylet_pid = victim.all_processes["raylet"][0].process.pid
+            deadline = time.monotonic() + 120
+            while not batch_running_on(raylet_pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
             cluster.remove_node(victim, allow_graceful=False)
 
         killer = threading.Thread(target=remove_mid_tournament, daemon=True)
@@ -136,18 +158,6 @@ def scenario(out: Path) -> dict:
     finally:
         ray.shutdown()
         cluster.shutdown()
-
-
-def db_batches(path: Path) -> int:
-    import sqlite3
-
-    if not path.exists():
-        return 0
-    with sqlite3.connect(path) as conn:
-        try:
-            return conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0
 
 
 @pytest.fixture(scope="module")

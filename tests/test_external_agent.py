@@ -88,9 +88,9 @@ def test_ratings_anchor_to_an_external_engine(tmp_path, ray_local, capsys):
         ids = [db.add_agent({"kind": "random", "n": 3}, 3, name="random-3"),
                db.add_agent({"kind": "gtp", "n": 3, "command": fake("good")}, 3, name="reference-engine")]
         run_tournament(db, ids, scheme="round-robin", games=8, seed=2)
-    assert cli_main(["ratings", "--db", str(db_path), "--anchor", "reference-engine"]) == 0
+    assert cli_main(["ratings", "--db", str(db_path), "--refit", "--anchor", "reference-engine"]) == 0
     assert "anchor: reference-engine at 0 Elo (given)" in capsys.readouterr().out
-    assert cli_main(["ratings", "--db", str(db_path), "--anchor", "mohex"]) == 2
+    assert cli_main(["ratings", "--db", str(db_path), "--refit", "--anchor", "mohex"]) == 2
     assert "anchor 'mohex' has played no games" in capsys.readouterr().err
 
 

@@ -154,6 +154,8 @@ def main(args) -> int:
 
     if args.colours is not None and not args.refit:
         raise ValueError("--colours chooses how --refit fits; the stored ratings were fitted as they say")
+    if args.anchor is not None and not args.refit:
+        raise ValueError("--anchor chooses the anchor of --refit; the stored ratings keep the anchor they were fitted with")
     tables = []
     with TournamentDB(args.db, readonly=not args.refit) as db:
         boards = [args.board] if args.board is not None else sorted({r.board for r in db.agents()})

@@ -61,16 +61,17 @@ def perfect_available(board: int) -> bool:
     return True
 
 
-def board_snapshots(runs_dir: Path, board: int) -> tuple[list[dict], int]:
+def board_snapshots(runs_dir: Path, board: int, required: bool = True) -> tuple[list[dict], int]:
     """The snapshot records of `board` under the folder, in order of run and compute, and how
-    many of other board sizes were left out; ValueError when there are none of `board` (a pool
-    of random and perfect alone rates nothing that was asked for)."""
+    many of other board sizes were left out; ValueError when there are none of `board` and
+    they are `required` (a pool of random and perfect alone rates nothing that was asked for;
+    with --agent, the agents given are what is rated)."""
     from hexzero.storage import list_snapshots
 
     runs = run_folders(runs_dir)
     snapshots = [rec for run in runs for rec in list_snapshots(run)]
     mine = [rec for rec in snapshots if rec.get("board") == board]
-    if not mine:
+    if not mine and required:
         found = (f"{len(runs)} run folders with {len(snapshots)} snapshots of other board sizes" if runs else
                  "no run folders (a run folder holds snapshots.jsonl)")
         raise ValueError(f"no {board}x{board} snapshots to rate under {runs_dir}: {found}")
@@ -116,7 +117,7 @@ def main(args) -> int:
 
     runs_dir = args.runs_dir
     db_path = args.db or database_file(str(runs_dir / "tournament.sqlite"))
-    snapshots, skipped = board_snapshots(runs_dir, args.board)
+    snapshots, skipped = board_snapshots(runs_dir, args.board, required=not args.agent)
     if skipped:
         print(f"skipped {skipped} snapshots of other board sizes")
     with TournamentDB(db_path) as db:
