@@ -66,9 +66,11 @@ def make_agent(spec: dict) -> Agent:
     if kind == "random":
         return RandomAgent(spec["n"])
     if kind == "perfect" and "lost" in spec:
-        from hexzero.guided_perfect import guided_perfect_agent
+        from hexzero.guided_perfect import GuidedPerfectAgent
 
-        return guided_perfect_agent(spec)
+        if not isinstance(spec["lost"], dict):
+            raise ValueError(f"the perfect agent's 'lost' must be an agent spec (a dict), got {spec['lost']!r}")
+        return GuidedPerfectAgent(spec["n"], make_agent(spec["lost"]), seed=spec.get("seed", 0))
     if kind == "perfect":
         from hexzero.solver import PerfectAgent
 

@@ -33,13 +33,3 @@ class GuidedPerfectAgent(PerfectAgent):
 
     def lost_moves(self, board, to_play, rng) -> np.ndarray:
         return np.asarray(self.guide.act(board, to_play, rng), dtype=np.int64)
-
-
-def guided_perfect_agent(spec: dict):
-    """The agent of a {"kind": "perfect", "n", "lost": <guide spec>, "seed"?} spec."""
-    from hexzero.agents import make_agent
-
-    guide_spec = spec["lost"]
-    if not isinstance(guide_spec, dict):
-        raise ValueError(f"the perfect agent's 'lost' must be an agent spec (a dict), got {guide_spec!r}")
-    return GuidedPerfectAgent(spec["n"], make_agent(guide_spec), seed=spec.get("seed", 0))
