@@ -217,7 +217,9 @@ class TournamentDB:
 
     def _stored_spec(self, spec: dict) -> dict:
         """The spec as stored: a snapshot's path relative to the database's folder when the
-        snapshot lies under it, else absolute (a relative path given is read from the cwd)."""
+        snapshot lies under it, else absolute (a relative path given is read from the cwd);
+        nested agent specs (a perfect agent's guide, "lost") likewise."""
+        spec = self._nested(spec, self._stored_spec)
         if spec.get("kind") != "snapshot" or "path" not in spec:
             return spec
         path = Path(spec["path"]).resolve()
@@ -228,9 +230,14 @@ class TournamentDB:
 
     def _absolute_spec(self, spec: dict) -> dict:
         """The spec as agents are built from it: a stored relative path joined to the folder."""
+        spec = self._nested(spec, self._absolute_spec)
         if spec.get("kind") != "snapshot" or "path" not in spec:
             return spec
         return {**spec, "path": str(self.folder / spec["path"])}
+
+    @staticmethod
+    def _nested(spec: dict, convert) -> dict:
+        return {**spec, "lost": convert(spec["lost"])} if isinstance(spec.get("lost"), dict) else spec
 
     def agent(self, who: int | str) -> AgentRow:
         """An agent by id or name; ValueError naming it when it is not registered."""

@@ -2,19 +2,22 @@
 
 On boards the solver covers, every board's pool holds two perfect agents: the solver's own
 (`{"kind": "perfect"}`: in lost positions it plays the move leaving the fewest winning
-replies) and the guided one (`{"kind": "perfect", "lost": <the board's strongest snapshot>}`,
-hexzero.guided_perfect: in lost positions it plays what that snapshot's search prefers). Both
-play perfectly (they win every won position); they differ only in how they lose, so either
-may be the better practical player: the guided one when the guide is strong (trained agents
-rated up to +190 above the solver's on 5x5), the solver's when every snapshot is still weak.
-The anchoring rule: 0 = the higher-rated of the two, over every game ("after"); the games
-without the guided agent, anchored to the solver's, are the old scale ("before").
-`top_of_scale` measures how far any agent is rated above the anchor: the scale is sound when
-nobody is above 0 by more than its own interval.
+replies), which anchors the tournament, and, added once the tournament has rated the pool, the
+dominating one (`{"kind": "perfect", "lost": <the top-rated snapshot's own spec>}`,
+hexzero.guided_perfect: in lost positions it plays exactly as the pool's best agent T does).
+Both play perfectly (they win every won position); they differ only in how they lose. The
+solver's rule is a poor practical one: weak agents find the few winning replies it leaves
+more often than they answer a trained agent's moves, so trained agents were rated above it
+(+190 Elo on 5x5). The dominating agent wins from every position at least as often as T
+against any opponent (won positions it wins; in lost ones it moves as T does, and by induction
+over the game the same holds for every position after), so its expected score against the
+pool is at least T's. The anchoring rule: 0 = the higher-rated of the two perfect agents over
+every game ("after"); the games without the dominating agent, anchored to the solver's, are the
+old scale ("before"). `top_of_scale` measures how far any agent is rated above the anchor: the
+scale is sound when nobody is above 0 by more than its own interval.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 
@@ -76,18 +79,3 @@ def measured_elo(ratings, name: str) -> dict | None:
     k = ratings.names.index(name)
     return {"elo": float(ratings.elo[k]), "lower": float(ratings.lower[k]), "upper": float(ratings.upper[k]),
             "anchor": ratings.anchor}
-
-
-def strongest_snapshot(snapshots: list[dict]) -> dict | None:
-    """The snapshot to guide the perfect agent in lost positions, chosen before any game is
-    played: the highest move accuracy against the solver (measured when the snapshot was
-    taken, on solved boards), ties to the most train compute, then the most parameters."""
-    if not snapshots:
-        return None
-
-    def key(s):
-        accuracy = s.get("accuracy")
-        return (accuracy if accuracy is not None and math.isfinite(accuracy) else -1.0, s.get("compute", 0.0),
-                s.get("params", 0))
-
-    return max(snapshots, key=key)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.anchoring import higher_rated, measured_elo, rate_subpool, strongest_snapshot, top_of_scale
+from experiments.anchoring import higher_rated, measured_elo, rate_subpool, top_of_scale
 from experiments.frontier import CurvePoint, RunCurve, fit_frontier, per_seed_fits
 from experiments.sweep import RunSpec, run_dir, run_sweep
 from experiments.sweep_config import PRESETS_DIR, SweepConfig, SweepConfigError, load_sweep_config
@@ -92,54 +92,57 @@ def guided_perfect_spec(board: int, guide: dict) -> dict:
 
 def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, policy: str) -> tuple[list[int], dict]:
     """Every snapshot of the board's runs (at `nodes`), the random agent and, on solved boards,
-    both perfect agents: the guided one first (the tournament anchors to the first perfect
-    agent of the pool) and the solver's own. Returns the ids and {"random", "perfect",
-    "solver_perfect"} -> id (perfect ones absent above the solver's reach)."""
-    ids, snapshots = [], []
+    the solver's perfect agent (the tournament's anchor). Returns the ids and {"random",
+    "solver_perfect"} -> id (the perfect agent absent above the solver's reach)."""
+    ids = []
     for spec in specs:
         if spec.board != board:
             continue
         for snap in list_snapshots(run_dir(out, spec)):
-            snapshots.append(snap)
             # each snapshot plays with its own recipe's search policy
             ids.append(db.add_agent(snapshot_spec(snap["path"], nodes, spec.config.search.get("policy", policy)), board,
                                     name=f"{spec.name}/{snap['index']:02d}@{nodes}", run=spec.name,
                                     compute=snap["compute"], snapshot_index=snap["index"]))
     special = {"random": db.add_agent({"kind": "random", "n": board}, board, name=f"random-{board}")}
-    guide = strongest_snapshot(snapshots)
-    if board in SOLVED_BOARDS and guide is not None:
-        # the guide plays its preferred move (greedy): in a lost position the best practical try
-        spec = guided_perfect_spec(board, {**snapshot_spec(guide["path"], nodes, policy), "greedy": True})
-        special["perfect"] = db.add_agent(spec, board, name=f"perfect-{board}+{guide['run']}/{guide['index']:02d}")
     if board in SOLVED_BOARDS:
         special["solver_perfect"] = db.add_agent({"kind": "perfect", "n": board}, board, name=f"perfect-{board}")
-    special.setdefault("perfect", special.get("solver_perfect"))
-    order = [special[k] for k in ("perfect", "solver_perfect", "random") if special.get(k) is not None]
-    return ids + list(dict.fromkeys(order)), {k: v for k, v in special.items() if v is not None}
+    return ids + [special[k] for k in ("solver_perfect", "random") if k in special], special
 
 
-def play_solver_perfect(db, ids: list[int], special: dict, games_per_colour: int, progress: bool,
-                        ray_address=None) -> None:
-    """One batch of every agent against the solver's perfect agent. The adaptive scheme spends
-    its games where the ratings relative to its anchor (the guided perfect agent) are widest,
-    which leaves the solver's agent too few games for the "before" ratings to mean anything."""
+def play_dominating_perfect(db, ids: list[int], special: dict, ratings, games_per_colour: int, progress: bool,
+                            ray_address=None) -> list[int]:
+    """On a solved board, after the tournament: the perfect agent guided by the top-rated
+    snapshot T (hexzero.guided_perfect, with T's own spec: sampled moves, T's nodes), one batch
+    against every other agent of the pool. It plays T's moves in lost positions and wins every
+    won one, so from any position it does at least as well as T against any opponent (by
+    induction over the game): it dominates the pool's best agent, which the solver's perfect
+    agent (fewest winning replies) does not (experiments.anchoring). Returns the pool's ids
+    with it; special["perfect"] names it."""
     from elo.tournament import run_tournament
 
-    solver_perfect, perfect = special.get("solver_perfect"), special.get("perfect")
-    if solver_perfect is None or solver_perfect == perfect:
-        return
-    pool = [solver_perfect] + [i for i in ids if i not in (solver_perfect, perfect)]
+    if "solver_perfect" not in special:
+        return ids
+    rows = {r.id: r for r in (db.agent(i) for i in ids)}
+    elo = dict(zip(ratings.names, ratings.elo))
+    top = max((r for r in rows.values() if r.run is not None and r.name in elo), key=lambda r: elo[r.name], default=None)
+    if top is None:
+        return ids
+    board = top.board
+    perfect = db.add_agent(guided_perfect_spec(board, top.spec), board, name=f"perfect-{board}+{top.name}")
+    special["perfect"] = perfect
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(desc=f"{db.agent(solver_perfect).name} vs all", unit="game")
+        bar = tqdm(desc=f"{db.agent(perfect).name} vs all", unit="game")
     try:
-        run_tournament(db, pool, scheme="top", games=2 * max(1, games_per_colour // 2), rounds=1, seed=2,
-                       progress=bar, ray_address=ray_address)
+        run_tournament(db, [perfect] + [i for i in ids if i != perfect], scheme="top",
+                       games=2 * max(1, games_per_colour // 2), rounds=1, seed=2, progress=bar,
+                       ray_address=ray_address)
     finally:
         if bar is not None:
             bar.close()
+    return ids + [perfect]
 
 
 def board_scale(db, ids: list[int], special: dict, ratings) -> tuple[object, dict]:
@@ -147,7 +150,8 @@ def board_scale(db, ids: list[int], special: dict, ratings) -> tuple[object, dic
     With both perfect agents in the pool (experiments.anchoring): every game rated, anchored
     to the higher-rated of the two ("after"), and the games without the guided agent anchored
     to the solver's ("before", the old scale); `top_of_scale` of each."""
-    perfect, solver_perfect = special.get("perfect"), special.get("solver_perfect")
+    solver_perfect = special.get("solver_perfect")
+    perfect = special.get("perfect", solver_perfect)
     random_name = db.agent(special["random"]).name
     if perfect is None:  # above the solver's reach: anchored to the strongest agent
         return ratings, {"random": measured_elo(ratings, random_name)}
@@ -278,7 +282,8 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
         ratings = play_tournament(db, ids, config.tournament, config.tournament.games_per_colour, seed=0,
                                   label=f"tournament {sweep.board}x{sweep.board}", progress=progress,
                                   ray_address=ray_address)
-        play_solver_perfect(db, ids, special, config.tournament.games_per_colour, progress, ray_address)
+        ids = play_dominating_perfect(db, ids, special, ratings, config.tournament.games_per_colour, progress,
+                                      ray_address)
         ratings, scale[sweep.board] = board_scale(db, ids, special, ratings)
         board_ratings[sweep.board] = ratings
         curves += run_curves(db, ratings, sweep.board, specs, recipes={r.name: r.recipe for r in config.runs()})

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from elo.ratings import Games, fit_ratings
-from experiments.anchoring import higher_rated, strongest_snapshot, top_of_scale
+from experiments.anchoring import higher_rated, top_of_scale
 from hexzero.agents import make_agent
 from hexzero.guided_perfect import GuidedPerfectAgent
 from hexzero.hex import HexGames
@@ -112,11 +112,3 @@ def test_the_anchor_is_the_higher_rated_perfect_agent_of_one_pool():
     assert higher_rated(ratings, ("guided", "perfect")) == "perfect"
     with pytest.raises(ValueError, match="none of the perfect agents"):
         higher_rated(ratings, ("nobody",))
-
-
-def test_strongest_snapshot_prefers_accuracy_then_compute():
-    snaps = [{"index": 0, "compute": 1e9, "accuracy": 0.8}, {"index": 1, "compute": 1e10, "accuracy": 0.95},
-             {"index": 2, "compute": 1e11, "accuracy": 0.95}, {"index": 3, "compute": 1e12, "accuracy": 0.9}]
-    assert strongest_snapshot(snaps)["index"] == 2
-    assert strongest_snapshot([{"index": 0, "compute": 1e9}, {"index": 1, "compute": 1e10}])["index"] == 1
-    assert strongest_snapshot([]) is None
