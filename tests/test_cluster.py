@@ -132,7 +132,7 @@ def scenario(out: Path) -> dict:
         watcher.join(timeout=60)
         found["removed"], found["lost"] = removed, recorder.lost_runs
 
-        # Random players on 13x13, 400 games a batch: about a second each, long enough to be
+        # Random players on 13x13, 1,600 games a batch: seconds each, long enough to be
         # in flight when their node goes.
         db = TournamentDB(out / "random.sqlite")
         ids = [db.add_agent({"kind": "random", "n": 13, "tag": t}, 13, name=f"random{t}") for t in range(4)]
@@ -151,7 +151,7 @@ def scenario(out: Path) -> dict:
 
         killer = threading.Thread(target=remove_mid_tournament, daemon=True)
         killer.start()
-        report = run_tournament(db, ids, scheme="round-robin", games=400, rounds=2, max_in_flight=4)
+        report = run_tournament(db, ids, scheme="round-robin", games=1600, rounds=2, max_in_flight=4)
         killer.join(timeout=60)
         found["random_tournament"] = [report.games_played, report.batches_played, report.batches_replayed]
         return found
@@ -245,7 +245,7 @@ def test_a_lost_node_costs_only_its_last_snapshot_and_nothing_counts_twice(clust
     # The tournament: batches lost with their node were played again, each counted once.
     games, batches, replayed = result["random_tournament"]
     assert replayed >= 1
-    assert TournamentDB(out / "random.sqlite").result_count() == (2 * 6, 2 * 6 * 400) == (batches, games)
+    assert TournamentDB(out / "random.sqlite").result_count() == (2 * 6, 2 * 6 * 1600) == (batches, games)
 
 
 def test_shared_fs_sweep_trains_in_the_folder_itself_after_checking_every_node_sees_it(tmp_path, ray_local):
