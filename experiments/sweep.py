@@ -147,15 +147,20 @@ def train_on_node(config_dict: dict, name: str, home_dir: str, home, ship_files:
         shutil.rmtree(local, ignore_errors=True)
         for rel, data in files.items():
             atomic_write_bytes(local / rel, data)
-    last_report = 0.0
+    last_report, last_round = 0.0, {}
 
     def on_event(kind: str, info: dict) -> None:
-        nonlocal last_report
+        nonlocal last_report, last_round
         if kind == "round":
+            last_round = info
             if time.monotonic() - last_report >= REPORT_EVERY_S:
                 last_report = time.monotonic()
                 home.report.remote(name, token, info)
             return
+        if kind == "end" and last_round:
+            # The run's final count always reaches home before the task returns, however
+            # short the run: the display's last look at a run shows where it ended.
+            ray.get(home.report.remote(name, token, last_round))
         if kind == "snapshot":
             home.report.remote(name, token, {"snapshot": info["index"]})
         if not ship_files:
