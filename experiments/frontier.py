@@ -438,6 +438,10 @@ class FrontierFit:
     frontiers: dict[int, Frontier] = field(repr=False)
     seeds: tuple[int, ...] = (0,)      # the seeds of the sweep
     resample: str = "two-level"        # how the intervals were bootstrapped
+    # Boards of the fit whose Elo 0 is not known to be perfect play (anchored to a top agent
+    # without evidence that the frontier flattened: experiments.anchoring): perfect-play
+    # figures are not read off them.
+    unanchored: tuple[int, ...] = ()
 
     @property
     def intervals_include_seeds(self) -> bool:
@@ -454,6 +458,11 @@ class FrontierFit:
         least; without them it, the takeoff and the random-play gap are not measured (a sweep
         whose first snapshots already beat random play)."""
         return self.plateau_boards >= 2
+
+    @property
+    def perfect_play_identified(self) -> bool:
+        """The perfect-play growth per board needs two boards whose 0 is perfect play."""
+        return len(set(self.boards) - set(self.unanchored)) >= 2
 
 
 # ----------------------------------------------------------------------------- intervals
@@ -617,6 +626,9 @@ NOT_MEASURED = "n/m"
 NOT_MEASURED_NOTE = (f"{NOT_MEASURED}: not measured: the frontier has points on the plateau (random play) on fewer "
                      "than two boards, so the plateau line, the takeoff and the random-play gap are not fixed by "
                      "the data.")
+NOT_ANCHORED_NOTE = (f"Perfect-play growth {NOT_MEASURED}: fewer than two boards of the fit have perfect play at 0 "
+                     "(an exact anchor, or a top agent on a frontier that flattened: see 'Boards above the "
+                     "solver's reach').")
 PLATEAU_DEPENDENT = ("m_b_plat", "c_plat")
 
 
@@ -638,7 +650,9 @@ def compare_with_paper(fit: FrontierFit) -> str:
     rows = [
         ("slope (Elo per 10x compute)", f"{p.m_flops:.0f}", f"{PAPER_DERIVED['slope']:.0f}"),
         ("2x compute beats 1x", f"{p.double_compute_win_rate:.2f}", f"{PAPER_DERIVED['double_compute_win_rate']:.2f}"),
-        ("perfect-play compute growth per board", f"{p.perfect_play_growth:.1f}x", f"{PAPER_DERIVED['perfect_play_growth']:.0f}x"),
+        ("perfect-play compute growth per board",
+         f"{p.perfect_play_growth:.1f}x" if fit.perfect_play_identified else NOT_MEASURED,
+         f"{PAPER_DERIVED['perfect_play_growth']:.0f}x"),
         ("takeoff compute growth per board", ours("m_b_plat", f"{p.takeoff_growth:.1f}x"),
          f"{PAPER_DERIVED['takeoff_growth']:.0f}x"),
         ("random-play gap growth per board (Elo)", ours("m_b_plat", f"{p.random_gap_growth:.0f}"),
@@ -649,6 +663,8 @@ def compare_with_paper(fit: FrontierFit) -> str:
                  f"{fit.pieces['incline']} / {fit.pieces['perfect']} (plateau points on {fit.plateau_boards} boards).")
     if not measured:
         lines.append(f"\n{NOT_MEASURED_NOTE}")
+    if not fit.perfect_play_identified:
+        lines.append(f"\n{NOT_ANCHORED_NOTE}")
     return "\n".join(lines)
 
 
@@ -663,6 +679,7 @@ def per_board_table(fit: FrontierFit) -> str:
         takeoff, gap = f"{10.0 ** p.takeoff_log10_compute(b):.2g}", f"{p.random_play_gap(b):.0f}"
         if not fit.plateau_identified:
             takeoff = gap = NOT_MEASURED
-        lines.append(f"| {b} | {10.0 ** p.perfect_play_log10_compute(b):.2g} | {paper_perfect:.2g} "
+        perfect = NOT_MEASURED if b in fit.unanchored else f"{10.0 ** p.perfect_play_log10_compute(b):.2g}"
+        lines.append(f"| {b} | {perfect} | {paper_perfect:.2g} "
                      f"| {takeoff} | {10.0 ** paper.takeoff_log10_compute(b):.2g} | {gap} | {paper.random_play_gap(b):.0f} |")
     return "\n".join(lines)

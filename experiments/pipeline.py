@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
-from experiments.anchoring import higher_rated, measured_elo, rate_subpool, top_of_scale
+from experiments.anchoring import higher_rated, measured_elo, rate_subpool, top_agent_evidence, top_of_scale
 from experiments.frontier import CurvePoint, RunCurve, fit_frontier, per_seed_fits
 from experiments.sweep import RunSpec, run_dir, run_sweep
 from experiments.sweep_config import PRESETS_DIR, SweepConfig, SweepConfigError, load_sweep_config
@@ -172,6 +172,27 @@ def board_scale(db, ids: list[int], special: dict, ratings) -> tuple[object, dic
     return ratings, info
 
 
+def anchored_boards(db, curves: list[RunCurve], board_ratings: dict, scale: dict, analysis) -> set[int]:
+    """The boards whose Elo 0 is perfect play: every solved board, and each board above the
+    solver's reach whose top agent (its anchor) sits on a frontier that flattened
+    and took off (experiments.anchoring.top_agent_evidence, stored in scale[board]["top_agent"])."""
+    anchored = set()
+    for board, ratings in board_ratings.items():
+        if board in SOLVED_BOARDS:
+            anchored.add(board)
+            continue
+        if not any(c.board == board for c in curves):
+            continue
+        top = next((r for r in db.agents(board) if r.name == ratings.anchor), None)
+        evidence = top_agent_evidence(curves, board, ratings.anchor, top.compute if top else None,
+                                      scale[board].get("random"), analysis.points_per_decade, analysis.bootstrap,
+                                      analysis.confidence)
+        scale[board]["top_agent"] = evidence.as_dict()
+        if evidence.perfect_play:
+            anchored.add(board)
+    return anchored
+
+
 def play_tournament(db, ids: list[int], settings, games_per_colour: int, seed: int, label: str, progress: bool,
                     ray_address=None):
     """Rate the pool with the sweep's tournament scheme and stop rule (experiments.sweep_config)."""
@@ -291,10 +312,18 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
 
     t = time.perf_counter()
     a = config.analysis
+    anchored = anchored_boards(db, curves, board_ratings, scale, a)
+    for board in sorted(set(board_ratings) - anchored):
+        _log(f"{board}x{board} left out of the law: its top agent is not known to play perfectly "
+             f"({scale[board]['top_agent']['reason']})")
+    # The law is fitted where 0 is perfect play; with no such board, over every board, and then
+    # no perfect-play figure is read off it.
+    fit_curves = [c for c in curves if c.board in anchored] or curves
     _log(f"fitting the frontier law ({a.bootstrap} bootstrap refits, {a.resample})")
-    fit = fit_frontier(curves, points_per_decade=a.points_per_decade, bootstrap=a.bootstrap, resample=a.resample,
+    fit = fit_frontier(fit_curves, points_per_decade=a.points_per_decade, bootstrap=a.bootstrap, resample=a.resample,
                        confidence=a.confidence, progress=progress)
-    seed_fits = per_seed_fits(curves, a.points_per_decade) if len(fit.seeds) > 1 else {}
+    fit = replace(fit, unanchored=tuple(b for b in fit.boards if b not in anchored))
+    seed_fits = per_seed_fits(fit_curves, a.points_per_decade) if len(fit.seeds) > 1 else {}
     timings["fit_s"] = time.perf_counter() - t
 
     tradeoff, tt_ratings, iso = None, [], []
@@ -325,7 +354,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
     from experiments.recipes import analyse_recipes
 
     t = time.perf_counter()
-    recipe_analysis = analyse_recipes(curves, config, {s.name: list_snapshots(run_dir(out, s)) for s in specs},
+    recipe_analysis = analyse_recipes(fit_curves, config, {s.name: list_snapshots(run_dir(out, s)) for s in specs},
                                       fit.params, figures, progress=progress)
     for reason in recipe_analysis.skipped:
         _log(f"skipped: {reason}")
@@ -339,7 +368,8 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
                "boards": list(fit.boards),
                "per_seed_slope": {str(s): p.m_flops for s, p in seed_fits.items()},
                "perfect_play_compute": {str(b): 10.0 ** float(fit.params.perfect_play_log10_compute(b))
-                                        for b in fit.boards},
+                                        for b in fit.boards if b not in fit.unanchored},
+               "anchored_boards": sorted(anchored),
                "scale": scale,
                "tradeoff": asdict(tradeoff) if tradeoff is not None else None,
                "anchors": {str(b): r.anchor for b, r in board_ratings.items()}, **recipe_analysis.results}

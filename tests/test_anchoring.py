@@ -112,3 +112,68 @@ def test_the_anchor_is_the_higher_rated_perfect_agent_of_one_pool():
     assert higher_rated(ratings, ("guided", "perfect")) == "perfect"
     with pytest.raises(ValueError, match="none of the perfect agents"):
         higher_rated(ratings, ("nobody",))
+
+
+# ----------------------------------------------------------------------------- above the solver
+
+def board_sweep(board: int, gains: list[float], seeds: int = 2, snapshots: int = 9, decades: float = 2.0,
+                rating_sd: float = 20.0, seed: int = 0):
+    """Synthetic runs of one board anchored to their top agent: per width, each seed climbs
+    `gain` Elo per decade over `decades` of compute, ending at 0 for the best one; Gaussian
+    rating noise with the matching 95% interval."""
+    from experiments.frontier import RunCurve
+
+    rng = np.random.default_rng(seed)
+    x = np.linspace(9.0, 9.0 + decades, snapshots)
+    curves = []
+    for w, gain in enumerate(gains):
+        for s in range(seeds):
+            elo = gain * (x - x[-1]) - 100.0 * w + rng.normal(0.0, rating_sd, x.size)
+            curves.append(RunCurve.from_arrays(f"b{board}-w{w}-s{s}", board, 2 ** w, 1, 10.0 ** x, elo,
+                                               elo - 1.96 * rating_sd, elo + 1.96 * rating_sd, seed=s))
+    return curves
+
+
+def test_a_top_agent_on_a_rising_frontier_is_not_called_perfect_play_and_a_flat_one_is():
+    from experiments.anchoring import FLAT_DECADE_ELO, top_agent_evidence
+
+    rising = top_agent_evidence(board_sweep(6, [300.0, 250.0]), 6, "top", 1e11, None, points_per_decade=5,
+                                bootstrap=100)
+    assert not rising.flattened and not rising.perfect_play and "still gained" in rising.reason
+    assert rising.lower < 300.0 < rising.upper and abs(rising.gain - 300.0) < 60.0
+    far_below = {"elo": -1500.0, "lower": -1600.0, "upper": -1400.0}
+    flat = top_agent_evidence(board_sweep(7, [0.0, 5.0]), 7, "top", 1e11, far_below, points_per_decade=5,
+                              bootstrap=100)
+    assert flat.flattened and flat.upper < FLAT_DECADE_ELO and flat.lower < 0.0 < flat.upper
+    assert flat.perfect_play and "above random play" in flat.reason
+    # A frontier that never left random play is flat too: not perfect play.
+    near = {"elo": -200.0, "lower": -300.0, "upper": -100.0}
+    stuck = top_agent_evidence(board_sweep(7, [0.0, 5.0]), 7, "top", 1e11, near, points_per_decade=5, bootstrap=100)
+    assert stuck.flattened and not stuck.perfect_play and "on the plateau" in stuck.reason
+    assert not top_agent_evidence(board_sweep(7, [0.0]), 7, "top", 1e11, None, 5, 20).perfect_play  # not rated
+    # Under a decade of compute says nothing either way.
+    short = top_agent_evidence(board_sweep(8, [0.0], decades=0.6), 8, "top", None, None, points_per_decade=5,
+                               bootstrap=20)
+    assert not short.flattened and "less than a decade" in short.reason
+    assert short.as_dict()["perfect_play"] is False
+
+
+def test_the_report_shows_no_perfect_play_figure_for_a_board_without_the_evidence(tmp_path):
+    from dataclasses import replace
+
+    from experiments.anchoring import top_agent_evidence
+    from experiments.frontier import NOT_MEASURED, fit_frontier, per_board_table
+    from experiments.report import render_report
+    from test_frontier_seeds import seeded_sweep
+
+    curves = [c for c in seeded_sweep(np.random.default_rng(0), 2) if c.board in (3, 4)] + board_sweep(6, [300.0])
+    fit = replace(fit_frontier(curves, points_per_decade=5, bootstrap=5), unanchored=(6,))
+    table = per_board_table(fit).splitlines()
+    assert "| 6 | n/m |" in table[-1] and f"| 3 | {NOT_MEASURED} |" not in table[2]
+    scale = {6: {"top_agent": top_agent_evidence(curves, 6, "w0/08", 1e11, None, 5, 50).as_dict()}}
+    report = render_report(tmp_path / "report.md", fit, {}, scale=scale)
+    assert "## Boards above the solver's reach" in report and "**not shown**: the frontier still gained" in report
+    # Two boards with perfect play at 0 (3 and 4) fix the growth; one does not.
+    assert "perfect-play compute growth per board | n/m" not in report
+    one = replace(fit, unanchored=(4, 6))
+    assert "perfect-play compute growth per board | n/m" in render_report(tmp_path / "r.md", one, {})
