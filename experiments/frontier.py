@@ -442,6 +442,7 @@ class FrontierFit:
     # without evidence that the frontier flattened: experiments.anchoring): perfect-play
     # figures are not read off them.
     unanchored: tuple[int, ...] = ()
+    recipe: str = ""                   # the recipe whose runs it was fitted to ("": every run)
 
     @property
     def intervals_include_seeds(self) -> bool:

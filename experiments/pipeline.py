@@ -319,11 +319,17 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
     # The law is fitted where 0 is perfect play; with no such board, over every board, and then
     # no perfect-play figure is read off it.
     fit_curves = [c for c in curves if c.board in anchored] or curves
+    # With several recipes the headline law is the first recipe's (the presets list the paper's
+    # first): recipes cover different compute ranges, and a frontier pooled over them drops
+    # wherever one recipe's runs end, which no change-point law describes. Each recipe's own
+    # law is in the recipes section.
+    law_recipe = config.recipes[0].name if len(config.recipes) > 1 else None
+    law_curves = [c for c in fit_curves if c.recipe == law_recipe] if law_recipe else fit_curves
     _log(f"fitting the frontier law ({a.bootstrap} bootstrap refits, {a.resample})")
-    fit = fit_frontier(fit_curves, points_per_decade=a.points_per_decade, bootstrap=a.bootstrap, resample=a.resample,
+    fit = fit_frontier(law_curves, points_per_decade=a.points_per_decade, bootstrap=a.bootstrap, resample=a.resample,
                        confidence=a.confidence, progress=progress)
-    fit = replace(fit, unanchored=tuple(b for b in fit.boards if b not in anchored))
-    seed_fits = per_seed_fits(fit_curves, a.points_per_decade) if len(fit.seeds) > 1 else {}
+    fit = replace(fit, unanchored=tuple(b for b in fit.boards if b not in anchored), recipe=law_recipe or "")
+    seed_fits = per_seed_fits(law_curves, a.points_per_decade) if len(fit.seeds) > 1 else {}
     timings["fit_s"] = time.perf_counter() - t
 
     tradeoff, tt_ratings, iso = None, [], []

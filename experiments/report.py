@@ -119,6 +119,19 @@ def seeds_section(fit: FrontierFit, per_seed: dict[int, ChangePointParams]) -> l
     return lines
 
 
+def _recipe_clause(fit: FrontierFit) -> str:
+    if not fit.recipe:
+        return ""
+    return (f", on the `{fit.recipe}` recipe's runs (each recipe's own law: 'Recipes on one Elo scale'; a frontier "
+            "pooled over recipes that cover different compute ranges is no change-point curve)")
+
+
+def _r2_text(fit: FrontierFit) -> str:
+    if fit.r2_incline != fit.r2_incline:  # NaN: under three frontier points on the incline
+        return "n/m (fewer than three frontier points on the incline: the fit found no incline)"
+    return f"**{fit.r2_incline:.3f}**"
+
+
 def _link(path: Path, report_dir: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), report_dir.resolve())).as_posix()
 
@@ -138,9 +151,9 @@ def render_report(report_path: str | Path, fit: FrontierFit, plots: dict[str, li
     lines += [
         "## The compute frontier law",
         "",
-        f"Fitted jointly over boards {', '.join(map(str, fit.boards))} ({fit.points} frontier points, "
-        f"{len(fit.bootstrap)} bootstrap refits): **{p.m_flops:.0f} Elo per 10x train compute**, "
-        f"R^2 on the incline **{fit.r2_incline:.3f}**.",
+        f"Fitted jointly over boards {', '.join(map(str, fit.boards))}{_recipe_clause(fit)} ({fit.points} frontier "
+        f"points, {len(fit.bootstrap)} bootstrap refits): **{p.m_flops:.0f} Elo per 10x train compute**, "
+        f"R^2 on the incline {_r2_text(fit)}.",
         "",
         "Elo = min(0, max(incline, plateau)); incline = m_flops log10 C + m_b_inc b + c_inc; "
         "plateau = m_b_plat b + c_plat.",
