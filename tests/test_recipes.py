@@ -149,3 +149,6 @@ def test_tiny_two_recipe_sweep_rates_both_recipes_in_one_tournament(tmp_path, ra
     assert set(results["recipes"]["recipes"]) == {"paper", "fast"}
     assert results["recipes"]["versus_reference"]["fast"]["verdict"]
 
+    # The headline law is the first recipe's alone: a frontier pooled over recipes with
+    # different compute ranges drops wherever one recipe's runs end.
+    assert "on the `paper` recipe's runs" in report
