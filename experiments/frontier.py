@@ -7,6 +7,11 @@ derived figures -> the table beside the paper's values.
 Units: compute in the paper's units (samples x nodes x parameters), Elo with 0 = the strongest
 agent of a board size: the perfect agent on boards up to 5x5, which the solver reaches.
 
+Runs that stop early. A run ended by its sample cap (a small network that has stopped
+learning) holds its last snapshot's Elo up to the board's last snapshot: a larger budget may
+still stop where it stopped, so its Elo stays available. The frontier of a board is therefore
+its best Elo reachable with at most that compute, never dropping where a capped run ends.
+
 Seeds. A sweep may train every network (a *cell*: board, recipe, width, depth) with several
 seeds. A board's frontier is then the mean over seeds of each seed's own frontier (the max over
 that seed's runs): the expected frontier of a one-seed sweep, so more seeds narrow the
@@ -152,15 +157,22 @@ def log_grid(curves: list[RunCurve], points_per_decade: int = 10) -> np.ndarray:
     return np.arange(k_lo, k_hi + 1) / points_per_decade
 
 
-def interpolate_curve(curve: RunCurve, grid: np.ndarray) -> np.ndarray:
-    """The run's Elo at each grid point, linear in log10 compute; NaN outside the run's range
-    (never extrapolated)."""
+def interpolate_curve(curve: RunCurve, grid: np.ndarray, hold_until: float | None = None) -> np.ndarray:
+    """The run's Elo at each grid point, linear in log10 compute; NaN before its first snapshot,
+    and after its last one NaN too, unless `hold_until` (log10 compute) is given: up to there
+    the run holds its last snapshot's Elo. Never extrapolated along its slope."""
     x, y = curve.log10_compute, curve.elo
     tol = 1e-9
-    inside = (grid >= x[0] - tol) & (grid <= x[-1] + tol)
+    end = x[-1] if hold_until is None else max(x[-1], hold_until)
+    inside = (grid >= x[0] - tol) & (grid <= end + tol)
     out = np.full(grid.shape, np.nan)
-    out[inside] = np.interp(grid[inside], x, y)
+    out[inside] = np.interp(grid[inside], x, y)  # np.interp holds y[-1] beyond x[-1]
     return out
+
+
+def board_end(curves: list[RunCurve]) -> float:
+    """log10 compute of the last snapshot of a board's runs: how far its frontier reaches."""
+    return max(c.log10_compute[-1] for c in curves)
 
 
 @dataclass(frozen=True)
@@ -195,7 +207,12 @@ def compute_frontiers(curves: list[RunCurve], points_per_decade: int = 10) -> di
     frontiers = {}
     for board in sorted({c.board for c in curves}):
         runs = [c for c in curves if c.board == board]
-        table = np.stack([interpolate_curve(c, grid) for c in runs])
+        # A run that stopped early (its sample cap) holds its last Elo up to the board's
+        # last snapshot: with a larger budget one may still stop there. Without the hold the
+        # frontier drops wherever a capped small network ends before a larger one has
+        # overtaken it, which no change-point law describes.
+        end = board_end(runs)
+        table = np.stack([interpolate_curve(c, grid, hold_until=end) for c in runs])
         seeds = sorted({c.seed for c in runs})
         seed_of = np.array([c.seed for c in runs])
         per_seed = np.stack([_max_over_runs(table[seed_of == s])[0] for s in seeds])

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from experiments.frontier import ChangePointParams, interpolate_curve, log_grid
+from experiments.frontier import ChangePointParams, board_end, interpolate_curve, log_grid
 
 
 @lru_cache(maxsize=None)
@@ -57,8 +57,10 @@ def optimal_sizes(curves: list, points_per_decade: int = 10, laws: dict[int, Cha
     out = []
     for board in sorted({c.board for c in curves}):
         cells: dict[tuple[int, int], list[np.ndarray]] = {}
-        for curve in (c for c in curves if c.board == board):
-            cells.setdefault((curve.width, curve.depth), []).append(interpolate_curve(curve, grid))
+        runs = [c for c in curves if c.board == board]
+        for curve in runs:  # capped runs hold their last Elo, as on the frontier
+            cells.setdefault((curve.width, curve.depth), []).append(
+                interpolate_curve(curve, grid, hold_until=board_end(runs)))
         keys = sorted(cells)
         with np.errstate(all="ignore"):
             # a cell's mean where all its seeds cover the point

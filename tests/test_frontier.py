@@ -65,6 +65,24 @@ def test_interpolation_is_linear_in_log_compute_and_never_extrapolates():
     got = interpolate_curve(curve, grid)
     np.testing.assert_allclose(got[1:5], [-500.0, -400.0, -300.0, -100.0])
     assert math.isnan(got[0]) and math.isnan(got[5])
+    held = interpolate_curve(curve, grid, hold_until=11.25)  # holds its last Elo, no further
+    np.testing.assert_allclose(held[1:5], got[1:5])
+    assert math.isnan(held[0]) and math.isnan(held[5])
+    np.testing.assert_allclose(interpolate_curve(curve, grid, hold_until=12.0)[5], -100.0)
+
+
+def test_a_capped_run_holds_its_last_elo_so_the_frontier_never_drops_where_it_ends():
+    # small: capped at 1e10 at -100; big: -600 at 1e10 rising to 0 at 1e12 (passes -100 at 1e11.75)
+    small = RunCurve("small", 4, 1, 1, ((1e9, -400.0), (1e10, -100.0)))
+    big = RunCurve("big", 4, 8, 1, ((1e10, -600.0), (1e12, 0.0)))
+    f = compute_frontiers([small, big], points_per_decade=2)[4]
+    np.testing.assert_allclose(f.log10_compute, [9.0, 9.5, 10.0, 10.5, 11.0, 11.5, 12.0])
+    np.testing.assert_allclose(f.elo, [-400.0, -250.0, -100.0, -100.0, -100.0, -100.0, 0.0])
+    assert f.best_run == ("small",) * 6 + ("big",)
+    # Never past the board's own last snapshot, though another board's grid goes further.
+    other = RunCurve("other", 5, 1, 1, ((1e12, -900.0), (1e13, -100.0)))
+    f = compute_frontiers([small, big, other], points_per_decade=2)[4]
+    assert np.isnan(f.elo[f.log10_compute > 12.0]).all()
 
 
 def test_frontier_is_max_over_runs_with_exact_values():
@@ -92,7 +110,8 @@ def test_frontier_is_max_over_runs_with_exact_values():
 def test_frontier_dominates_every_run_and_touches_one(runs):
     curves = [RunCurve(f"r{i}", 5, 1, 1, tuple((10.0 ** round(x, 6), y) for x, y in pts)) for i, pts in enumerate(runs)]
     frontier = compute_frontiers(curves, points_per_decade=5)[5]
-    table = np.stack([interpolate_curve(c, frontier.log10_compute) for c in curves])
+    end = max(c.log10_compute[-1] for c in curves)
+    table = np.stack([interpolate_curve(c, frontier.log10_compute, hold_until=end) for c in curves])
     for i, curve in enumerate(curves):
         covered = np.isfinite(table[i])
         assert (frontier.elo[covered] >= table[i][covered] - 1e-9).all()
