@@ -53,9 +53,14 @@ VC_MAX_STONES = {6: 36}
 # `save()` beside the table, and loaded into the search table: the proofs the opening's
 # search found make later searches near the opening cheap.
 PROOF_MAX_STONES = 12
+SHIPPED_PROOF_MAX_STONES = 8  # in the proofs shipped with hexzero: 6x6, 68,000 positions, 350 kB
 # Tables shipped with hexzero: used to build a missing table file when present (the 6x6
 # opening's proofs take minutes to find).
 SHIPPED_DIR = Path(__file__).resolve().parent / "data"
+# Lost positions with fewer stones are out of reach of the perfect agent's fewest-replies
+# count (counting the winning replies to every move of an early 6x6 position takes many
+# minutes); there it draws uniformly among all moves, which all lose against perfect play.
+FEWEST_REPLIES_MIN_STONES = {6: 12}
 
 
 class SolverError(ValueError):
@@ -243,6 +248,18 @@ class Solver:
         self._found.clear()
         return True
 
+    def write_shipped(self) -> None:
+        """Write this solver's table and proofs (up to SHIPPED_PROOF_MAX_STONES stones) into
+        the package's data folder, from which a missing table is built: how the 6x6 book is
+        made (`Solver(6, tmp)._table()` proves the opening first)."""
+        keys, masks = self._table()
+        atomic_write_bytes(shipped_path(self.n), encode_table(self.n, keys, masks))
+        proofs, values = self._read_proofs() if self._search is None else \
+            core.proven_entries(self._search[0], SHIPPED_PROOF_MAX_STONES)
+        stones = np.array([bin(int(black) | int(white) & ~(1 << 63)).count("1") for black, white in proofs.tolist()])
+        few = stones <= SHIPPED_PROOF_MAX_STONES if proofs.shape[0] else np.zeros(0, dtype=bool)
+        atomic_write_bytes(shipped_path(self.n, "proofs"), encode_table(self.n, proofs[few], values[few]))
+
     # --- internals
 
     def _search_call(self, function, *args):
@@ -347,7 +364,8 @@ def get_solver(n: int, cache_dir=None) -> Solver:
 class PerfectAgent:
     """Plays perfectly: a winning move whenever one exists, uniformly among them. When every
     move loses, the move after which the opponent has the FEWEST winning replies (the fewest
-    ways to go on winning, so the most ways to go wrong), ties broken uniformly. Random choices
+    ways to go on winning, so the most ways to go wrong; on 6x6 only from 12 stones on, any
+    move before), ties broken uniformly. Random choices
     use the agent's own Generator seeded with `seed`, or the `rng` passed to act when seed is
     None."""
 
@@ -369,8 +387,12 @@ class PerfectAgent:
 
     def lost_moves(self, board, to_play, rng) -> np.ndarray:
         """The moves in lost positions (every move loses against perfect play): here the one
-        leaving the fewest winning replies; hexzero.guided_perfect lets a strong agent choose."""
-        choices = self.solver.fewest_reply_moves(board, to_play)
+        leaving the fewest winning replies (any move, before FEWEST_REPLIES_MIN_STONES);
+        hexzero.guided_perfect lets a strong agent choose."""
+        choices = board == EMPTY
+        counted = (board != EMPTY).sum(axis=1) >= FEWEST_REPLIES_MIN_STONES.get(self.n, 0)
+        if counted.any():
+            choices[counted] = self.solver.fewest_reply_moves(board[counted], to_play[counted])
         noise = rng.random(choices.shape)
         noise[~choices] = -1.0
         return noise.argmax(axis=1)

@@ -526,11 +526,17 @@ def first_winning_moves(keys, moves, n, m, order, history, tt, stats):
     """For each (unfinished) position key, the first cell of its row of `moves` (int64[B, k],
     -1 padding) that keeps the win for the side to move, or -1 when none does. Stops at the
     first: with the moves in a random order, that is a uniform draw among the winning moves at
-    a fraction of the cost of finding them all."""
+    a fraction of the cost of finding them all. The position itself is proven first: a lost
+    one then costs one proof (mustplay refutes most moves together), not one per move."""
     out = np.full(keys.shape[0], -1, dtype=np.int64)
     for i in range(keys.shape[0]):
         me, op, side = key_position(keys[i, 0], keys[i, 1])
         me_start, me_end, _, _ = _edges(side, m)
+        win, _ = prove(me, op, side, n, m, order, history, tt, stats)
+        if stats[STAT_ABORTED]:
+            return out
+        if not win:
+            continue
         for k in range(moves.shape[1]):
             cell = moves[i, k]
             if cell < 0:
