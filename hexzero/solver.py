@@ -46,7 +46,7 @@ _SEARCH_LOG2 = {2: 8, 3: 12, 4: 20, 5: 23, 6: 22}
 # How each board is searched. Depth-first with H-search up to 8 stones is fastest to 5x5; on
 # 6x6 depth-first search does not finish the opening, proof-number search with H-search at
 # every node does (measured on the a1 opening: H-search up to 8 stones 567,000 nodes and 33 s,
-# at every node 1,800 nodes and 0.6 s; see DESIGN.md).
+# at every node 1,800 nodes and 0.6 s).
 SEARCH_METHODS = {6: core.METHOD_DFPN}
 VC_MAX_STONES = {6: 36}
 # Proven positions (value and carrier) with at most this many stones are kept on disk by

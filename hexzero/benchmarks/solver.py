@@ -122,7 +122,7 @@ def opening(n: int, variant: str, node_limit: float = 0) -> dict:
             stats[core.STAT_NODES] = 0  # the limit is per first move
     wins = sorted(c for move in moves if move["black"] == "wins" for c in move["moves"])
     return {"n": n, "variant": variant, "opening_s": time.process_time() - started_all,
-            "opening_nodes": sum(move["nodes"] for move in moves), "black_wins_with": wins,
+            "opening_nodes": sum(move["nodes"] for move in moves), "winning_openings": len(wins), "black_wins_with": wins,
             "unproven": sum(move["black"] is None for move in moves), "first_moves": moves}
 
 
