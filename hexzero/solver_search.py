@@ -465,7 +465,7 @@ def dfpn(me, op, side, n, m, order, history, tt, stats):
     kid_delta = np.zeros((size + 1, size), dtype=np.int64)
     # One signature for the recursion (numba's cache crashes on a recursive function that
     # was compiled for two).
-    phi, delta, carrier = _dfpn_node(np.uint64(me), np.uint64(op), np.int64(side), _INF, _INF, _NIL, np.int64(n), m,
+    phi, _, carrier = _dfpn_node(np.uint64(me), np.uint64(op), np.int64(side), _INF, _INF, _NIL, np.int64(n), m,
                                      order, tt, stats, kids, kid_phi, kid_delta)
     if stats[STAT_ABORTED]:
         return False, ZERO

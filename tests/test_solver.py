@@ -12,10 +12,26 @@ from hexzero.agents import RandomAgent
 from hexzero.arena import play_match
 from hexzero.cli import main as cli_main
 from hexzero.hex import BLACK, EMPTY, WHITE, HexGames, parse_moves
-from hexzero.solver import PROOF_MAX_STONES, decode_table
-from hexzero.solver import FORMAT_VERSION, PerfectAgent, Solver, SolverError, get_solver, shipped_path, table_path
-from hexzero.solver_search import DFPN_WIDTH, METHOD_DEPTH_FIRST, METHOD_DFPN, STAT_NODES, new_map, new_stats, prove
-
+from hexzero.solver import (
+    FORMAT_VERSION,
+    PROOF_MAX_STONES,
+    PerfectAgent,
+    Solver,
+    SolverError,
+    decode_table,
+    get_solver,
+    shipped_path,
+    table_path,
+)
+from hexzero.solver_search import (
+    DFPN_WIDTH,
+    METHOD_DEPTH_FIRST,
+    METHOD_DFPN,
+    STAT_NODES,
+    new_map,
+    new_stats,
+    prove,
+)
 
 # ----------------------------------------------------------------------------- brute force
 

@@ -32,7 +32,7 @@ def add_arguments(p):
     p.add_argument("--agent", action="store_true", help="time the perfect agent's moves instead")
     p.add_argument("--games", type=int, default=50, help="--agent: games played")
     p.add_argument("--start-stones", type=int, default=0,
-                   help="--agent: random moves before timing starts (6x6 openings are beyond the search)")
+                   help="--agent: random moves before timing starts")
     p.add_argument("--explore", type=float, default=0.25,
                    help="--agent: share of random moves, so play leaves the winning line as in tournaments")
 
