@@ -24,7 +24,7 @@ import numpy as np
 from hexzero.agents import RandomAgent
 from hexzero.arena import play_match
 from hexzero.hex import EMPTY, NO_MOVE, HexGames, check_size
-from hexzero.solver import PerfectAgent, get_solver, table_path
+from hexzero.solver import SHIPPED_DIR, PerfectAgent, get_solver, table_path
 from hexzero.storage import atomic_write_bytes
 
 DEFAULT_POSITIONS = 1000
@@ -70,9 +70,8 @@ def sample_positions(agent, n: int, games: int, explore: float, rng: np.random.G
 
 
 POSITIONS_FORMAT = 1  # bump when the sampling changes: older files are then rebuilt
-# Position sets shipped with hexzero (the default 5x5 one takes a few minutes to solve), used
-# when the cache folder has none.
-SHIPPED_DIR = Path(__file__).resolve().parent / "data"
+# Position sets are shipped with hexzero beside the solver's tables (SHIPPED_DIR; the default
+# 5x5 one takes a few minutes to solve), used when the cache folder has none.
 
 
 def positions_path(n: int, count: int, seed: int, cache_dir=None) -> Path:

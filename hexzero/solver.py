@@ -6,12 +6,16 @@ when it has a winning move: one table of winning-move bitmasks holds both. 3x3 a
 tabulated completely (every position reachable from the empty board, by plain minimax); 5x5
 keeps a book (the empty board and black's winning openings) and solves anything else on demand
 with the proof search of `hexzero.solver_search`, remembering what it solved so `save()` can add
-it to the book. 6x6 works the same way but its book starts empty: the search proves 6x6
-middle games (the perfect agent after 12 random stones: median 0.2 ms, 99th percentile 0.2 s
-a move; after 10: 0.3 ms and 6 s), not the opening (no one-stone position, nor the two-stone
-c3 c4, was proven within 2*10^7 and 3*10^6 nodes), so early 6x6 positions can take very long. Tables live on disk in a versioned, checksummed file under the cache folder
-(`cache_dir` argument, else $HEXZERO_CACHE/solver, else ~/.cache/hexzero/solver); a missing,
-corrupt or outdated file is rebuilt with a warning, never trusted.
+it to the book. 6x6 works the same way with proof-number search (its book, the whole opening,
+ships with hexzero: the 18 distinct first moves take ~10 CPU minutes to prove); the perfect
+agent from the empty 6x6 board, a quarter of the moves random as in tournaments, takes a
+median 0.4 ms and a 99th percentile 17 s a move (2- to 4-stone positions off the shipped
+proofs). Tables live on disk
+in a versioned, checksummed file under the cache folder (`cache_dir` argument, else
+$HEXZERO_CACHE/solver, else ~/.cache/hexzero/solver); a missing, corrupt or outdated file is
+rebuilt with a warning, never trusted. Beside each table, a proofs file keeps the proven
+positions of the search (value and carrier, up to PROOF_MAX_STONES stones) for the next
+process's searches.
 """
 from __future__ import annotations
 
@@ -34,14 +38,32 @@ from hexzero.storage import atomic_write_bytes
 MAX_SEARCH_SIZE = 6
 MAX_SOLVED_SIZE = 5
 COMPLETE_SIZES = (2, 3, 4)  # boards tabulated completely
-OPENING_BOOK_SIZES = (5,)  # boards whose whole opening the search proves when the book is built (5x5: ~3 s)
+OPENING_BOOK_SIZES = (5, 6)  # boards whose whole opening the search proves when the book is built (5x5: ~3 s)
 FORMAT_MAGIC = b"HEXZSOLV"
 FORMAT_VERSION = 2  # 2: two-word keys (64-bit bitboards per colour) and 64-bit masks
 _HEADER = struct.Struct("<8sIIQI")  # magic, version, n, count, crc32 of the arrays
 # Hash-table sizes (log2 slots): the complete tables must fit at 3/4 load; the search table
-# only gets slower when full. 24 bytes a slot: 2**23 slots = 192 MiB.
+# only gets slower when full. 24 bytes a slot (48 for proof-number search): 2**23 slots = 192 MiB.
 _COMPLETE_LOG2 = {2: 6, 3: 14, 4: 24}
-_SEARCH_LOG2 = {2: 8, 3: 12, 4: 20, 5: 23, 6: 23}
+_SEARCH_LOG2 = {2: 8, 3: 12, 4: 20, 5: 23, 6: 22}
+# How each board is searched. Depth-first with H-search up to 8 stones is fastest to 5x5; on
+# 6x6 depth-first search does not finish the opening, proof-number search with H-search at
+# every node does (measured on the a1 opening: H-search up to 8 stones 567,000 nodes and 33 s,
+# at every node 1,800 nodes and 0.6 s).
+SEARCH_METHODS = {6: core.METHOD_DFPN}
+VC_MAX_STONES = {6: 36}
+# Proven positions (value and carrier) with at most this many stones are kept on disk by
+# `save()` beside the table, and loaded into the search table: the proofs the opening's
+# search found make later searches near the opening cheap.
+PROOF_MAX_STONES = 12
+SHIPPED_PROOF_MAX_STONES = 8  # in the proofs shipped with hexzero: 6x6, 68,000 positions, 350 kB
+# Tables shipped with hexzero: used to build a missing table file when present (the 6x6
+# opening's proofs take minutes to find).
+SHIPPED_DIR = Path(__file__).resolve().parent / "data"
+# Lost positions with fewer stones are out of reach of the perfect agent's fewest-replies
+# count (counting the winning replies to every move of an early 6x6 position takes many
+# minutes); there it draws uniformly among all moves, which all lose against perfect play.
+FEWEST_REPLIES_MIN_STONES = {6: 12}
 
 
 class SolverError(ValueError):
@@ -53,10 +75,15 @@ def default_cache_dir() -> Path:
     return (Path(root) if root else Path.home() / ".cache" / "hexzero") / "solver"
 
 
-def table_path(n: int, cache_dir=None) -> Path:
-    """The table file; its name carries the format version, so hexzero versions sharing a
-    cache folder do not rebuild each other's tables."""
-    return Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"hex{n}x{n}-v{FORMAT_VERSION}.table"
+def table_path(n: int, cache_dir=None, kind: str = "table") -> Path:
+    """The table file (kind "table": winning-move masks) or the proofs file (kind "proofs":
+    search-table values, the value and carrier of proven positions); the name carries the
+    format version, so hexzero versions sharing a cache folder do not rebuild each other's."""
+    return Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"hex{n}x{n}-v{FORMAT_VERSION}.{kind}"
+
+
+def shipped_path(n: int, kind: str = "table") -> Path:
+    return SHIPPED_DIR / f"hex{n}x{n}-v{FORMAT_VERSION}.{kind}"
 
 
 # ----------------------------------------------------------------------------- table files
@@ -113,12 +140,15 @@ class Solver:
     """Values and winning moves of n x n positions (n <= 6). Boards are int8[n*n] rows in
     the engine's layout; `to_play` is BLACK or WHITE; positions must be unfinished."""
 
-    def __init__(self, n: int, cache_dir=None, vc_max_stones: int = core.VC_MAX_STONES):
+    def __init__(self, n: int, cache_dir=None, vc_max_stones: int | None = None, method: int | None = None):
         self.n = check_size(n)
-        self.vc_max_stones = vc_max_stones  # H-search on positions with at most this many stones
         if self.n > MAX_SEARCH_SIZE:
             raise SolverError(f"the solver handles boards up to {MAX_SEARCH_SIZE}x{MAX_SEARCH_SIZE}, got {n}x{n}")
+        # H-search on positions with at most this many stones; the search method
+        self.vc_max_stones = vc_max_stones if vc_max_stones is not None else VC_MAX_STONES.get(self.n, core.VC_MAX_STONES)
+        self.method = method if method is not None else SEARCH_METHODS.get(self.n, core.METHOD_DEPTH_FIRST)
         self.path = table_path(self.n, cache_dir)
+        self.proofs_path = table_path(self.n, cache_dir, "proofs")
         self._m = core.board_masks(self.n)
         self._order = core.centre_order(self.n)
         self._weights = np.uint64(1) << np.arange(self.n * self.n, dtype=np.uint64)
@@ -208,9 +238,12 @@ class Solver:
         return ((masks[:, None] >> np.arange(self.n * self.n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
 
     def save(self) -> bool:
-        """Add the positions solved since loading to the table file. Returns whether it wrote."""
+        """Add the positions solved since loading to the table file, and write the proofs
+        file: the proven positions of the search table with at most PROOF_MAX_STONES
+        stones (those loaded from it included). Returns whether it wrote."""
+        wrote = self._write_proofs()
         if not self._found:
-            return False
+            return wrote
         keys, masks = self._table()
         extra = np.array(list(self._found.keys()), dtype=np.uint64).reshape(-1, 2)
         extra_masks = np.fromiter(self._found.values(), dtype=np.uint64, count=len(self._found))
@@ -218,16 +251,54 @@ class Solver:
         self._found.clear()
         return True
 
+    def write_shipped(self) -> None:
+        """Write this solver's table and proofs (up to SHIPPED_PROOF_MAX_STONES stones) into
+        the package's data folder, from which a missing table is built: how the 6x6 book is
+        made (`Solver(6, tmp)._table()` proves the opening first)."""
+        keys, masks = self._table()
+        atomic_write_bytes(shipped_path(self.n), encode_table(self.n, keys, masks))
+        proofs, values = core.proven_entries(self._search_state()[0], SHIPPED_PROOF_MAX_STONES)
+        atomic_write_bytes(shipped_path(self.n, "proofs"), encode_table(self.n, proofs, values))
+
     # --- internals
 
     def _search_call(self, function, *args):
         """Run a search kernel with this solver's search table, history and settings."""
-        if self._search is None:
-            tt = core.new_map(_SEARCH_LOG2[self.n])
-            history = np.zeros((2, self.n * self.n), dtype=np.int64)
-            self._search = (tt, history, core.new_stats(self.vc_max_stones))
-        tt, history, stats = self._search
+        tt, history, stats = self._search_state()
         return function(*args, self.n, self._m, self._order, history, tt, stats)
+
+    def _search_state(self):
+        """(search table, history, stats), made on first use with the proofs file loaded
+        into the table."""
+        if self._search is None:
+            width = core.DFPN_WIDTH if self.method == core.METHOD_DFPN else 3
+            tt = core.new_map(_SEARCH_LOG2[self.n], width)
+            history = np.zeros((2, self.n * self.n), dtype=np.int64)
+            stats = core.new_stats(self.vc_max_stones, 0, self.method)
+            keys, values = self._read_proofs()
+            core.map_put_all(tt, stats, keys, values)
+            self._search = (tt, history, stats)
+        return self._search
+
+    def _read_proofs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The proofs file's (keys, values), else the shipped one's, else none. A damaged file
+        is ignored with a warning: proofs only save search, and `save()` rewrites it."""
+        for path in (self.proofs_path, shipped_path(self.n, "proofs")):
+            if path.is_file():
+                try:
+                    return decode_table(path.read_bytes(), self.n)
+                except (ValueError, OSError) as exc:
+                    warnings.warn(f"solver proofs {path} are unusable ({exc}); searching without them", stacklevel=4)
+        return np.zeros((0, 2), dtype=np.uint64), np.zeros(0, dtype=np.uint64)
+
+    def _write_proofs(self) -> bool:
+        if self._search is None:
+            return False
+        keys, values = core.proven_entries(self._search[0], PROOF_MAX_STONES)
+        if not keys.shape[0]:
+            return False
+        atomic_write_bytes(self.proofs_path, encode_table(self.n, keys, values))
+        return True
 
     def _solve(self, keys: np.ndarray) -> np.ndarray:
         return self._search_call(core.win_masks, keys)
@@ -238,12 +309,18 @@ class Solver:
         return self._keys, self._masks
 
     def _load_or_build(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.path.is_file():
-            try:
-                return decode_table(self.path.read_bytes(), self.n)
-            except (ValueError, OSError) as exc:
-                warnings.warn(f"solver table {self.path} is unusable ({exc}); rebuilding it", stacklevel=3)
+        """The table file; when it is missing or unusable, the shipped table, else a new one
+        built now (and the proofs found building it saved)."""
+        for path in (self.path, shipped_path(self.n)):
+            if path.is_file():
+                try:
+                    keys, masks = decode_table(path.read_bytes(), self.n)
+                except (ValueError, OSError) as exc:
+                    warnings.warn(f"solver table {path} is unusable ({exc}); rebuilding it", stacklevel=3)
+                    continue
+                return (keys, masks) if path == self.path else self._write(keys, masks)
         keys, masks = self._build()
+        self._write_proofs()
         return self._write(keys, masks)
 
     def _write(self, keys, masks) -> tuple[np.ndarray, np.ndarray]:
@@ -291,7 +368,8 @@ def get_solver(n: int, cache_dir=None) -> Solver:
 class PerfectAgent:
     """Plays perfectly: a winning move whenever one exists, uniformly among them. When every
     move loses, the move after which the opponent has the FEWEST winning replies (the fewest
-    ways to go on winning, so the most ways to go wrong), ties broken uniformly. Random choices
+    ways to go on winning, so the most ways to go wrong; on 6x6 only from 12 stones on, any
+    move before), ties broken uniformly. Random choices
     use the agent's own Generator seeded with `seed`, or the `rng` passed to act when seed is
     None."""
 
@@ -313,8 +391,12 @@ class PerfectAgent:
 
     def lost_moves(self, board, to_play, rng) -> np.ndarray:
         """The moves in lost positions (every move loses against perfect play): here the one
-        leaving the fewest winning replies; hexzero.guided_perfect lets a strong agent choose."""
-        choices = self.solver.fewest_reply_moves(board, to_play)
+        leaving the fewest winning replies (any move, before FEWEST_REPLIES_MIN_STONES);
+        hexzero.guided_perfect lets a strong agent choose."""
+        choices = board == EMPTY
+        counted = (board != EMPTY).sum(axis=1) >= FEWEST_REPLIES_MIN_STONES.get(self.n, 0)
+        if counted.any():
+            choices[counted] = self.solver.fewest_reply_moves(board[counted], to_play[counted])
         noise = rng.random(choices.shape)
         noise[~choices] = -1.0
         return noise.argmax(axis=1)

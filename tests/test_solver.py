@@ -12,8 +12,26 @@ from hexzero.agents import RandomAgent
 from hexzero.arena import play_match
 from hexzero.cli import main as cli_main
 from hexzero.hex import BLACK, EMPTY, WHITE, HexGames, parse_moves
-from hexzero.solver import FORMAT_VERSION, PerfectAgent, Solver, SolverError, get_solver, table_path
-
+from hexzero.solver import (
+    FORMAT_VERSION,
+    PROOF_MAX_STONES,
+    PerfectAgent,
+    Solver,
+    SolverError,
+    decode_table,
+    get_solver,
+    shipped_path,
+    table_path,
+)
+from hexzero.solver_search import (
+    DFPN_WIDTH,
+    METHOD_DEPTH_FIRST,
+    METHOD_DFPN,
+    STAT_NODES,
+    new_map,
+    new_stats,
+    prove,
+)
 
 # ----------------------------------------------------------------------------- brute force
 
@@ -119,14 +137,28 @@ def test_random_4x4_positions_match_brute_force():
     assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
 
 
+@pytest.mark.parametrize("method", [METHOD_DEPTH_FIRST, METHOD_DFPN])
 @pytest.mark.parametrize("n,count,min_stones", [(3, 300, 0), (4, 400, 7), (5, 100, 14), (6, 60, 27)])
-def test_proof_search_matches_brute_force(n, count, min_stones):
-    """The pruned proof search (what solves 5x5 and anything off the tables), run directly."""
+def test_proof_search_matches_brute_force(n, count, min_stones, method, tmp_path):
+    """The pruned proof searches (what solves 5x5, 6x6 and anything off the tables), run
+    directly: depth-first and proof-number search, each with H-search at every node."""
     boards, to_play = random_positions(n, count, min_stones=min_stones, seed=n)
-    solver = Solver(n)
+    solver = Solver(n, tmp_path, vc_max_stones=n * n, method=method)
     masks = solver._solve(solver.keys(boards, to_play))
     got = [{c for c in range(n * n) if (int(m) >> c) & 1} for m in masks]
     assert got == [brute_force_wins(b, p) for b, p in zip(boards, to_play)]
+
+
+def test_proof_number_and_depth_first_search_agree_on_early_5x5_positions(tmp_path):
+    """Too early to brute-force: the two searches (different pruning, different proofs) must
+    still give the same winning moves."""
+    boards, to_play = random_positions(5, 8, min_stones=4, seed=55)
+    keep = (boards != EMPTY).sum(axis=1) <= 9
+    boards, to_play = boards[keep], to_play[keep]
+    assert len(boards) >= 2
+    masks = [Solver(5, tmp_path / str(method), method=method).winning_moves_mask(boards, to_play)
+             for method in (METHOD_DEPTH_FIRST, METHOD_DFPN)]
+    assert (masks[0] == masks[1]).all() and masks[0].any()
 
 
 # What the literature says: the first player wins every n x n board (Nash's strategy
@@ -136,16 +168,19 @@ def test_proof_search_matches_brute_force(n, count, min_stones):
 # sets below are the solver's and, for 3x3, the brute force's; each is symmetric under the
 # board's 180-degree rotation, as it must be. On 3x3 the centre is not the only winning opening:
 # the obtuse corners c1/a3 and the side cells a2/c2 win too.
+# 6x6: Hayward et al., "Solving 6x6 Hex" (2003) and Benzene's table, in our convention (black
+# top-bottom, letter = column): black wins with a3-a6, b2-b5, c2-c5, d2-d5, e2-e5, f1-f4.
 OPENINGS = {
     3: "c1 a2 b2 c2 a3",
     4: "d1 c2 b3 a4",
     5: "e1 b2 c2 d2 e2 b3 c3 d3 a4 b4 c4 d4 a5",
+    6: "a3 a4 a5 a6 b2 b3 b4 b5 c2 c3 c4 c5 d2 d3 d4 d5 e2 e3 e4 e5 f1 f2 f3 f4",
 }
 
 
-@pytest.mark.parametrize("n", [3, 4, 5])
+@pytest.mark.parametrize("n", [3, 4, 5, 6])
 def test_winning_openings_are_the_literatures(n):
-    solver = get_solver(n)  # 5x5: the disk cache (solving the empty 5x5 board takes ~40 s)
+    solver = get_solver(n)  # 5x5: the disk cache; 6x6: the book shipped with hexzero
     empty = np.zeros(n * n, dtype=np.int8)
     assert solver.value(empty, BLACK) == 1
     wins = solver.winning_moves(empty, BLACK)
@@ -209,7 +244,42 @@ def test_6x6_positions_are_solved_saved_and_checked_on_disk(tmp_path):
     damaged = Solver(6, tmp_path)
     with pytest.warns(UserWarning, match="unusable"):
         assert (damaged.winning_moves_mask(boards, to_play) == wins).all()
-    assert len(damaged._table()[0]) == 0 and damaged._found  # rebuilt empty, solved again
+    shipped = decode_table(shipped_path(6).read_bytes(), 6)[0]
+    assert (damaged._table()[0] == shipped).all() and damaged._found  # the shipped book again, solved again
+
+
+def test_6x6_opening_is_proven_from_scratch():
+    """Without book or proofs, the proof-number search proves a first move the literature says
+    loses (d1: white, to move, wins) and one it says wins (d3) in a few thousand nodes."""
+    helper = Solver(6)  # for its masks and move order
+    table, stats = new_map(18, DFPN_WIDTH), new_stats(36, 0, METHOD_DFPN)
+    for move, white_wins in (("d1", True), ("d3", False)):
+        black = np.uint64(1) << np.uint64(parse_moves(move, 6)[0])
+        win, carrier = prove(np.uint64(0), black, 1, 6, helper._m, helper._order, np.zeros((2, 36), dtype=np.int64), table, stats)
+        assert win == white_wins and not carrier & black
+    assert 0 < stats[STAT_NODES] < 5000
+
+
+def test_proofs_file_is_saved_loaded_and_checked(tmp_path):
+    """Proven positions go to the proofs file and make the next process's search shorter; a
+    damaged file is ignored with a warning (it only saves search)."""
+    boards, to_play = random_positions(6, 40, min_stones=8, seed=63)
+    few = (boards != EMPTY).sum(axis=1) <= PROOF_MAX_STONES  # the stones a kept proof may have
+    boards, to_play = boards[few][:6], to_play[few][:6]
+    solver = Solver(6, tmp_path)
+    masks = solver.masks_of_keys(solver.keys(boards, to_play))
+    nodes = solver._search[2][0]
+    assert solver.save() and table_path(6, tmp_path, "proofs").is_file()
+    reloaded = Solver(6, tmp_path)
+    assert (reloaded._solve(reloaded.keys(boards, to_play)) == masks).all()  # searched, not looked up
+    assert reloaded._search[2][0] < nodes / 2
+    path = table_path(6, tmp_path, "proofs")
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x0F
+    path.write_bytes(bytes(data))
+    damaged = Solver(6, tmp_path)
+    with pytest.warns(UserWarning, match="proofs"):
+        assert (damaged._solve(damaged.keys(boards, to_play)) == masks).all()
 
 
 # ----------------------------------------------------------------------------- disk cache
@@ -281,6 +351,15 @@ def test_perfect_agent_never_loses_as_first_player(n, games):
     against_random = play_match(perfect, RandomAgent(n), games, seed=2, a_black=np.ones(games, dtype=bool))
     assert against_random.a_won.all()
     against_itself = play_match(perfect, PerfectAgent(n, seed=3), games // 4, seed=4)
+    assert (against_itself.winner == BLACK).all()
+
+
+def test_6x6_perfect_agent_never_loses_as_first_player():
+    """From the empty board, on the shipped book and proofs and live proof-number search."""
+    perfect = PerfectAgent(6, seed=1)
+    against_random = play_match(perfect, RandomAgent(6), 3, seed=2, a_black=np.ones(3, dtype=bool))
+    assert against_random.a_won.all()
+    against_itself = play_match(perfect, PerfectAgent(6, seed=3), 1, seed=4)
     assert (against_itself.winner == BLACK).all()
 
 

@@ -133,4 +133,23 @@ def test_bench_solver_times_the_perfect_agent_on_6x6_middle_games(tmp_path):
     record = json.loads(out.read_text())[0]
     assert record["n"] == 6 and record["moves"] >= 2
     assert 0 <= record["median_s"] <= record["p99_s"] <= record["max_s"]
-    assert cli_main(["bench", "solver", "--n", "6"]) == 2  # the 6x6 opening: a clear error, not a hang
+    assert cli_main(["bench", "solver", "--n", "7"]) == 2  # beyond the solver: a clear error, not a hang
+
+
+def test_bench_solver_proves_6x6_first_moves_within_a_node_limit(tmp_path):
+    """Each distinct first move gets its value (or None past the limit), which must be the
+    literature's; the easy corner and edge losers fit in a few hundred nodes."""
+    import json
+
+    from tests.test_solver import OPENINGS
+
+    out = tmp_path / "solver.json"
+    assert cli_main(["bench", "solver", "--n", "6", "--positions", "1", "--node-limit", "500",
+                     "--output", str(out)]) == 0
+    record = json.loads(out.read_text())[0]
+    assert record["variant"] == "dfpn" and len(record["first_moves"]) == 18
+    winners = set(OPENINGS[6].split())
+    proven = [move for move in record["first_moves"] if move["black"] is not None]
+    assert proven and record["unproven"] == 18 - len(proven)
+    for move in proven:
+        assert all((cell in winners) == (move["black"] == "wins") for cell in move["moves"])

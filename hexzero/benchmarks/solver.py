@@ -1,11 +1,13 @@
-"""`hexzero bench solver`: how fast the proof search solves 5x5 (or n x n) positions, with
-H-search near the root (the default) against the plain search in the same run; with `--agent`,
-the perfect agent's seconds per move over a tournament's worth of positions instead.
+"""`hexzero bench solver`: how fast the proof search solves n x n positions, in several
+variants in the same run (5x5: depth-first search without and with H-search near the root;
+6x6: proof-number search with H-search at every node); with `--agent`, the perfect agent's
+seconds per move over a tournament's worth of positions instead.
 
 Each case starts from an empty search table (no disk cache, no book): the empty board's value;
 the whole opening (every first move proven, what the accuracy measure and the perfect agent
-need); and seeded early positions from random play (1 to 3 stones, the hardest after the
-empty board), each solved for every move, timed one by one (median reported). Times are the
+need; one of each pair of first moves the half turn maps onto each other), with each distinct
+first move's value, nodes and seconds; and seeded early positions from random play (1 to 3
+stones), each solved for every move, timed one by one (median reported). Times are the
 process's CPU seconds (the search is one thread), so a busy machine does not inflate them."""
 from __future__ import annotations
 
@@ -13,19 +15,24 @@ import time
 
 import numpy as np
 
-HELP = ("5x5 solver: empty board, whole opening, early positions; with and without H-search; "
+HELP = ("solver: empty board, whole opening (each first move), early positions, per search variant; "
         "--agent: the perfect agent's seconds per move (JSON)")
+# variant -> (search method, H-search on positions with at most this many stones; -1: never)
+VARIANTS = {"plain": (0, -1), "hsearch": (0, 8), "dfpn": (1, 49), "dfpn-hsearch8": (1, 8)}
+DEFAULT_VARIANTS = {6: ["dfpn"]}  # depth-first search does not finish the 6x6 opening
 
 
 def add_arguments(p):
     p.add_argument("--n", type=int, default=5)
     p.add_argument("--positions", type=int, default=12, help="early positions per variant")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--variants", nargs="+", default=["plain", "hsearch"], choices=["plain", "hsearch"])
+    p.add_argument("--variants", nargs="+", default=None, choices=list(VARIANTS),
+                   help="default: plain and hsearch up to 5x5, dfpn on 6x6")
+    p.add_argument("--node-limit", type=float, default=0, help="give up a case after this many nodes (0: never)")
     p.add_argument("--agent", action="store_true", help="time the perfect agent's moves instead")
     p.add_argument("--games", type=int, default=50, help="--agent: games played")
     p.add_argument("--start-stones", type=int, default=0,
-                   help="--agent: random moves before timing starts (6x6 openings are beyond the search)")
+                   help="--agent: random moves before timing starts")
     p.add_argument("--explore", type=float, default=0.25,
                    help="--agent: share of random moves, so play leaves the winning line as in tournaments")
 
@@ -44,11 +51,13 @@ def early_positions(n: int, count: int, seed: int):
     return games.board.copy(), games.to_play.copy()
 
 
-def _fresh(n, vc_max_stones):
+def _fresh(n, variant, node_limit=0):
     from hexzero import solver_search as core
     from hexzero.solver import _SEARCH_LOG2
 
-    return np.zeros((2, n * n), dtype=np.int64), core.new_map(_SEARCH_LOG2[n]), core.new_stats(vc_max_stones)
+    method, vc = VARIANTS[variant]
+    table = core.new_map(_SEARCH_LOG2[n], core.DFPN_WIDTH if method == core.METHOD_DFPN else 3)
+    return np.zeros((2, n * n), dtype=np.int64), table, core.new_stats(vc, int(node_limit), method)
 
 
 def agent_seconds(n: int, games: int, start_stones: int, explore: float, seed: int, cache_dir=None) -> dict:
@@ -87,41 +96,66 @@ def agent_seconds(n: int, games: int, start_stones: int, explore: float, seed: i
             "total_s": float(seconds.sum())}
 
 
-def run(args) -> list[dict]:
-    from hexzero.solver import MAX_SOLVED_SIZE
-
-    if args.agent:
-        return [agent_seconds(args.n, args.games, args.start_stones, args.explore, args.seed)]
-    if args.n > MAX_SOLVED_SIZE:
-        raise ValueError(f"the {args.n}x{args.n} opening is beyond the search; time the agent from the "
-                         f"middle game instead (--agent --start-stones 12)")
+def opening(n: int, variant: str, node_limit: float = 0) -> dict:
+    """Every first move's value, nodes and CPU seconds, proven one after the other in one
+    search table (as the book is built), one of each half-turn pair."""
     from hexzero import solver_search as core
+    from hexzero.hex import cell_name
     from hexzero.solver import Solver
 
+    helper = Solver(n)  # only for its masks and move order: nothing is loaded
+    history, tt, stats = _fresh(n, variant, node_limit)
+    moves, started_all = [], time.process_time()
+    for cell in range(n * n):
+        image = n * n - 1 - cell
+        if image < cell:
+            continue
+        nodes, started = int(stats[core.STAT_NODES]), time.process_time()
+        white_wins, _ = core.prove(np.uint64(0), np.uint64(1) << np.uint64(cell), 1, n, helper._m, helper._order,
+                                   history, tt, stats)
+        aborted = bool(stats[core.STAT_ABORTED])
+        stats[core.STAT_ABORTED] = 0
+        moves.append({"moves": sorted({cell_name(cell, n), cell_name(image, n)}),
+                      "black": None if aborted else ("loses" if white_wins else "wins"),
+                      "nodes": int(stats[core.STAT_NODES]) - nodes, "s": time.process_time() - started})
+        if node_limit:
+            stats[core.STAT_NODES] = 0  # the limit is per first move
+    wins = sorted(c for move in moves if move["black"] == "wins" for c in move["moves"])
+    return {"n": n, "variant": variant, "opening_s": time.process_time() - started_all,
+            "opening_nodes": sum(move["nodes"] for move in moves), "winning_openings": len(wins), "black_wins_with": wins,
+            "unproven": sum(move["black"] is None for move in moves), "first_moves": moves}
+
+
+def run(args) -> list[dict]:
+    if args.agent:
+        return [agent_seconds(args.n, args.games, args.start_stones, args.explore, args.seed)]
+    from hexzero import solver_search as core
+    from hexzero.solver import MAX_SEARCH_SIZE, Solver
+
     n = args.n
+    if n > MAX_SEARCH_SIZE:
+        raise ValueError(f"the solver handles boards up to {MAX_SEARCH_SIZE}x{MAX_SEARCH_SIZE}, got {n}x{n}")
+    variants = args.variants or DEFAULT_VARIANTS.get(n, ["plain", "hsearch"])
     board, to_play = early_positions(n, args.positions, args.seed)
     helper = Solver(n)  # only for its masks, move order and key packing: nothing is loaded
     keys = helper.keys(board, to_play)
     m, order = helper._m, helper._order
-    # compile outside the timings
-    core.win_masks(keys[:1], n, m, order, *_fresh(n, core.VC_MAX_STONES))
+    small = Solver(3)
+    for variant in variants:  # compile outside the timings
+        core.win_masks(np.zeros((1, 2), dtype=np.uint64), 3, small._m, small._order, *_fresh(3, variant))
     records = []
-    for variant in args.variants:
-        vc = core.VC_MAX_STONES if variant == "hsearch" else -1
-        record = {"n": n, "variant": variant, "vc_max_stones": vc}
-        history, tt, stats = _fresh(n, vc)
+    for variant in variants:
+        method, vc = VARIANTS[variant]
+        record = {"n": n, "variant": variant, "method": ["depth-first", "dfpn"][method], "vc_max_stones": vc}
+        history, tt, stats = _fresh(n, variant, args.node_limit)
         started = time.process_time()
-        win, _ = core.search(np.uint64(0), np.uint64(0), 0, n, m, order, history, tt, stats)
+        win, _ = core.prove(np.uint64(0), np.uint64(0), 0, n, m, order, history, tt, stats)
         record.update(empty_value_s=time.process_time() - started, empty_value_nodes=int(stats[core.STAT_NODES]),
-                      first_player_wins=bool(win))
-        history, tt, stats = _fresh(n, vc)
-        started = time.process_time()
-        root = core.win_masks(np.zeros((1, 2), dtype=np.uint64), n, m, order, history, tt, stats)
-        record.update(opening_s=time.process_time() - started, opening_nodes=int(stats[core.STAT_NODES]),
-                      winning_openings=int(bin(int(root[0])).count("1")))
+                      first_player_wins=None if stats[core.STAT_ABORTED] else bool(win))
+        record.update(opening(n, variant, args.node_limit))
         seconds, nodes = [], []
         for key in keys:
-            history, tt, stats = _fresh(n, vc)
+            history, tt, stats = _fresh(n, variant, args.node_limit)
             started = time.process_time()
             core.win_masks(key[None], n, m, order, history, tt, stats)
             seconds.append(time.process_time() - started)
@@ -130,6 +164,6 @@ def run(args) -> list[dict]:
                       early_max_s=float(np.max(seconds)), early_median_nodes=float(np.median(nodes)))
         records.append(record)
     if len(records) == 2:
-        records.append({"n": n, "speedup_opening": records[0]["opening_s"] / records[1]["opening_s"],
-                        "speedup_early_median": records[0]["early_median_s"] / records[1]["early_median_s"]})
+        records.append({"n": n, "speedup_opening": records[0]["opening_s"] / max(records[1]["opening_s"], 1e-9),
+                        "speedup_early_median": records[0]["early_median_s"] / max(records[1]["early_median_s"], 1e-9)})
     return records

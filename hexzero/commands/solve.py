@@ -6,7 +6,7 @@ import numpy as np
 from hexzero.commands.inputs import existing_file, output_folder, replay_moves
 from hexzero.hex import BLACK, HexError, board_text, cell_name, parse_board_text
 
-HELP = "print the game-theoretic value and the winning moves of a position (boards up to 6x6; early 6x6 positions can take very long)"
+HELP = "print the game-theoretic value and the winning moves of a position (boards up to 6x6; early 6x6 positions can take minutes)"
 
 
 def add_arguments(parser):
@@ -55,6 +55,7 @@ def main(args) -> int:
     n, board, to_play = read_position(text, args.board)
     solver = Solver(n, args.cache)
     wins = solver.winning_moves(board, to_play)
+    solver.save()  # the answer and the proofs found for it: asked again, it is read back
     mover = "black" if to_play == BLACK else "white"
     print(board_text(board, n))
     print(f"value: {'+1' if wins.size else '-1'} ({mover} to play {'wins' if wins.size else 'loses'} with best play)")
