@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.frontier import compute_frontiers, resample_curves
+from experiments.frontier import PAPER_PARAMS, compute_frontiers, resample_curves
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,6 @@ class TopAgentEvidence:
     @property
     def takeoff_gap(self) -> float:
         """How far below the top agent the random agent must be rated: it took off."""
-        from experiments.frontier import PAPER_PARAMS
-
         return -TAKEOFF_FRACTION_OF_PAPER_GAP * float(PAPER_PARAMS.plateau(self.board))
 
     @property

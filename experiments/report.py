@@ -3,6 +3,7 @@ fit's R^2 on the incline, per-board perfect-play compute, the train/test trade-o
 to the plots (relative to the report). Written atomically."""
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def top_agent_section(scale: dict) -> list[str]:
         info = scale[b]["top_agent"]
         compute = f"{info['compute']:.2g}" if info.get("compute") else "-"
         gain = info["gain"]
-        gain_cell = "-" if gain is None or gain != gain else f"{gain:+.0f} [{info['lower']:+.0f}, {info['upper']:+.0f}]"
+        gain_cell = "-" if gain is None or math.isnan(gain) else f"{gain:+.0f} [{info['lower']:+.0f}, {info['upper']:+.0f}]"
         verdict = "yes (in the fit)" if info["perfect_play"] else f"**not shown**: {info['reason']}"
         lines.append(f"| {b} | {info['agent']} | {compute} | {_elo_cell(info.get('random'))} | {gain_cell} | {verdict} |")
     return lines + [""]
@@ -127,7 +128,7 @@ def _recipe_clause(fit: FrontierFit) -> str:
 
 
 def _r2_text(fit: FrontierFit) -> str:
-    if fit.r2_incline != fit.r2_incline:  # NaN: under three frontier points on the incline
+    if math.isnan(fit.r2_incline):  # under three frontier points on the incline
         return "n/m (fewer than three frontier points on the incline: the fit found no incline)"
     return f"**{fit.r2_incline:.3f}**"
 
