@@ -5,7 +5,7 @@ grid -> the 5-parameter change-point model and its least-squares fit -> bootstra
 derived figures -> the table beside the paper's values.
 
 Units: compute in the paper's units (samples x nodes x parameters), Elo with 0 = the strongest
-agent of a board size: the perfect agent on boards up to 5x5, which the solver reaches.
+agent of a board size: the perfect agent on boards up to 6x6, which the solver reaches.
 
 Runs that stop early. A run ended by its sample cap (a small network that has stopped
 learning) holds its last snapshot's Elo up to the board's last snapshot: a larger budget may

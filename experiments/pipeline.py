@@ -33,7 +33,7 @@ from hexzero.storage import atomic_write_json, list_snapshots
 from hexzero.train import TrainConfig
 
 # Boards where the perfect agent anchors Elo at 0: every board the solver reaches (the paper,
-# without a solver, anchored to its strongest agent; so do boards above 5x5 here).
+# without a solver, anchored to its strongest agent; so do boards above 6x6 here).
 SOLVED_BOARDS = tuple(range(2, MAX_SOLVED_SIZE + 1))
 
 

@@ -27,7 +27,7 @@ RUNS_CAPTION = (
     "Every run's Elo against train compute (paper Fig. 5), one panel per board: thin lines are runs (colour = "
     "network width, line style = depth; one line per seed), the wide pale band is the board's frontier (per grid "
     "point, the mean over seeds of each seed's best run), drawn under the runs so they stay visible. Elo 0 is "
-    "perfect play on boards up to 5x5 (the guided perfect agent), the best agent above.")
+    "perfect play on boards up to 6x6 (the guided perfect agent), the best agent above.")
 FRONTIER_FIT_CAPTION = (
     "Frontiers with the fitted change-point law (paper Fig. 6): points joined by solid lines are each board's "
     "frontier, dashed lines the fitted law min(0, max(incline, plateau)) over the same compute range; colour = "

@@ -68,7 +68,7 @@ class TrainConfig:
     max_samples: int | None = None   # the paper's sample cap: the run ends here even under budget
     max_seconds: float | None = None  # stop this invocation after so long (a resumed run gets it anew)
     evaluate: bool | None = None     # measure against perfect play at snapshots; None: wherever
-                                     # the solver reaches (boards up to 5x5)
+                                     # the solver reaches (boards up to 6x6)
     eval_games: int = 64             # games as black against the perfect agent per snapshot
     stop_at_perfect: bool = False    # end the run at the first snapshot that plays perfectly
 

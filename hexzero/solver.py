@@ -33,10 +33,12 @@ from hexzero.storage import atomic_write_bytes
 
 # The solver takes boards up to MAX_SEARCH_SIZE (keys hold n <= 7, solver_search.MAX_KEY_SIZE;
 # 7x7 is far out of the search's reach). Perfect play is *supplied* (perfect agent in
-# tournaments, accuracy measures, training scores) up to MAX_SOLVED_SIZE, where the search
-# answers every position quickly; on 6x6 early positions can take hours.
+# tournaments, accuracy measures, training scores) up to MAX_SOLVED_SIZE. On 6x6 most positions
+# take milliseconds, but a position of 2-4 stones off the shipped proofs can take minutes: the
+# 6x6 accuracy set starts at ply 4 (hexzero.measures) and the trainer's checks play their games
+# against the perfect agent only once a snapshot is accurate (hexzero.train).
 MAX_SEARCH_SIZE = 6
-MAX_SOLVED_SIZE = 5
+MAX_SOLVED_SIZE = 6
 COMPLETE_SIZES = (2, 3, 4)  # boards tabulated completely
 OPENING_BOOK_SIZES = (5, 6)  # boards whose whole opening the search proves when the book is built (5x5: ~3 s)
 FORMAT_MAGIC = b"HEXZSOLV"
@@ -215,6 +217,31 @@ class Solver:
             self._found.update(zip(map(tuple, missing.tolist()), solved.tolist()))
             out[~hit] = [self._found[black, white] for black, white in keys[~hit].tolist()]
         return out
+
+    def winning_moves_mask_within(self, boards, to_play, node_budget: int) -> tuple[np.ndarray, np.ndarray]:
+        """(wins bool[B, n*n], solved bool[B]): `winning_moves_mask` giving each position not
+        yet known at most `node_budget` search nodes; a position that needs more is left
+        unsolved (its row all False). For building sets of positions where a rare one can take
+        the 6x6 search an hour."""
+        keys = self.keys(boards, to_play)
+        masks, solved = self.known_masks(keys)
+        tt, history, stats = self._search_state()
+        try:
+            for i in np.flatnonzero(~solved):
+                found = self._found.get((int(keys[i, 0]), int(keys[i, 1])))
+                if found is None:
+                    stats[core.STAT_LIMIT] = stats[core.STAT_NODES] + node_budget
+                    found = int(self._solve(keys[i:i + 1])[0])
+                    if stats[core.STAT_ABORTED]:
+                        stats[core.STAT_ABORTED] = 0
+                        continue
+                    self._found[int(keys[i, 0]), int(keys[i, 1])] = found
+                masks[i], solved[i] = found, True
+        finally:
+            stats[core.STAT_LIMIT] = 0
+        wins = ((masks[:, None] >> np.arange(self.n * self.n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+        wins[~solved] = False
+        return wins, solved
 
     def random_winning_moves(self, boards, to_play, rng: np.random.Generator) -> np.ndarray:
         """For each position, a winning move drawn uniformly among all of them, or -1 where the

@@ -31,6 +31,10 @@ from hexzero.run_folder import RunFolder
 from hexzero.selfplay import Samples, SelfPlayWorker
 
 PERFECT_ACCURACY = 0.99
+# From this board on, a snapshot's games against the perfect agent are played only once its
+# accuracy passes PERFECT_ACCURACY: a weak 6x6 agent's openings send the perfect agent to
+# positions of 2-4 stones that can take it minutes each.
+GAMES_ONLY_IF_ACCURATE_FROM = 6
 
 
 def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, use_ray: bool = True,
@@ -190,17 +194,24 @@ def _restore_workers(workers, states: list[dict], use_ray) -> None:
 # ----------------------------------------------------------------------------- measures
 
 def _evaluate(network, config: TrainConfig) -> dict:
-    """Measures against perfect play at snapshot time, where the board is solved: move
-    accuracy, and losses as first player against the perfect agent (greedy search with the
-    training node count). 'perfect' = accuracy >= 0.99 and no loss as first player."""
-    from hexzero.solver import MAX_SOLVED_SIZE, PerfectAgent, get_solver
+    """Measures against perfect play at snapshot time, where the board is solved (none above
+    the solver's reach or when the config turns them off)."""
+    from hexzero.solver import MAX_SOLVED_SIZE
 
-    wanted = config.evaluate is not False
-    if not wanted or config.board > MAX_SOLVED_SIZE:
+    if config.evaluate is False or config.board > MAX_SOLVED_SIZE:
         return {}
+    return evaluate_network(network, config, games_only_if_accurate=config.board >= GAMES_ONLY_IF_ACCURATE_FROM)
+
+
+def evaluate_network(network, config: TrainConfig, games_only_if_accurate: bool = False) -> dict:
+    """Move accuracy, and losses as first player against the perfect agent (greedy search with
+    the training node count). 'perfect' = accuracy >= 0.99 and no loss as first player. With
+    `games_only_if_accurate`, the games are skipped (losses None) below that accuracy, since
+    the snapshot cannot be perfect then."""
     from hexzero.arena import play_match
     from hexzero.mcts import SearchAgent, SearchConfig
     from hexzero.measures import accuracy_positions, move_accuracy
+    from hexzero.solver import PerfectAgent, get_solver
 
     started = time.perf_counter()
     seed_kernels(config.seed)  # the measures repeat on resume whatever numba drew before
@@ -208,6 +219,9 @@ def _evaluate(network, config: TrainConfig) -> dict:
     agent = SearchAgent(network, SearchConfig(**search))
     # one fixed position set for every run (seed 0): a run's seed varies only the agent's draws
     accuracy = float(move_accuracy(agent, config.board, positions=accuracy_positions(config.board), seed=config.seed))
+    if games_only_if_accurate and accuracy < PERFECT_ACCURACY:
+        return {"accuracy": accuracy, "black_losses_vs_perfect": None, "perfect": False,
+                "eval_s": time.perf_counter() - started}
     result = play_match(agent, PerfectAgent(config.board, seed=config.seed), config.eval_games,
                         seed=config.seed, a_black=np.ones(config.eval_games, dtype=bool))
     losses = int((~result.a_won).sum())

@@ -166,14 +166,14 @@ def test_the_report_shows_no_perfect_play_figure_for_a_board_without_the_evidenc
     from experiments.report import render_report
     from test_frontier_seeds import seeded_sweep
 
-    curves = [c for c in seeded_sweep(np.random.default_rng(0), 2) if c.board in (3, 4)] + board_sweep(6, [300.0])
-    fit = replace(fit_frontier(curves, points_per_decade=5, bootstrap=5), unanchored=(6,))
+    curves = [c for c in seeded_sweep(np.random.default_rng(0), 2) if c.board in (3, 4)] + board_sweep(7, [300.0])
+    fit = replace(fit_frontier(curves, points_per_decade=5, bootstrap=5), unanchored=(7,))
     table = per_board_table(fit).splitlines()
-    assert "| 6 | n/m |" in table[-1] and f"| 3 | {NOT_MEASURED} |" not in table[2]
-    scale = {6: {"top_agent": top_agent_evidence(curves, 6, "w0/08", 1e11, None, 5, 50).as_dict()}}
+    assert "| 7 | n/m |" in table[-1] and f"| 3 | {NOT_MEASURED} |" not in table[2]
+    scale = {7: {"top_agent": top_agent_evidence(curves, 7, "w0/08", 1e11, None, 5, 50).as_dict()}}
     report = render_report(tmp_path / "report.md", fit, {}, scale=scale)
     assert "## Boards above the solver's reach" in report and "**not shown**: the frontier still gained" in report
     # Two boards with perfect play at 0 (3 and 4) fix the growth; one does not.
     assert "perfect-play compute growth per board | n/m" not in report
-    one = replace(fit, unanchored=(4, 6))
+    one = replace(fit, unanchored=(4, 7))
     assert "perfect-play compute growth per board | n/m" in render_report(tmp_path / "r.md", one, {})

@@ -55,6 +55,20 @@ def test_sampled_positions_come_from_real_games():
     assert not games.done.any()  # unfinished positions only
 
 
+def test_sampling_opens_with_random_moves_and_draws_from_the_first_ply_on():
+    # a deterministic agent plays one line: only random opening moves make its games differ
+    line, _ = sample_positions(FirstEmptyAgent(4), 4, 40, 0.0, np.random.default_rng(0))
+    board, _ = sample_positions(FirstEmptyAgent(4), 4, 40, 0.0, np.random.default_rng(0), first_ply=3,
+                                random_plies=2)
+    assert (board != EMPTY).sum(axis=1).min() >= 3
+    stones = (line != EMPTY).sum(axis=1)
+    assert all(np.array_equal(line[i], line[j]) for i in range(40) for j in range(40) if stones[i] == stones[j])
+    opened = (board != EMPTY).sum(axis=1)
+    assert len({row.tobytes() for row in board}) > len(set(opened.tolist())) + 10  # many lines per ply
+    with pytest.raises(ValueError, match="ended before ply 30"):
+        sample_positions(RandomAgent(4), 4, 5, 1.0, np.random.default_rng(0), first_ply=30)
+
+
 def test_random_accuracy_matches_the_expected_count(positions3):
     # A uniform move keeps the win with probability |winning moves| / |legal moves|: average
     # that over the positions and compare with the measured figure, pooled over 20 seeds.
@@ -142,6 +156,22 @@ def test_the_default_5x5_set_ships_with_hexzero(tmp_path):
     assert (solver.winning_moves_mask(positions.board[sample], positions.to_play[sample]) == positions.wins[sample]).all()
 
 
+def test_the_default_6x6_set_ships_with_hexzero_and_starts_at_ply_4(tmp_path):
+    from hexzero.measures import FIRST_PLY
+
+    positions = accuracy_positions(6, 1000, 0, str(tmp_path))  # an empty cache: the shipped file
+    assert len(positions) > 500 and not list(tmp_path.iterdir())
+    stones = (positions.board != EMPTY).sum(axis=1)
+    assert stones.min() == FIRST_PLY[6] == 4 and stones.max() >= 20
+    # spot-check the shipped answers against a solver with the shipped tables only, on
+    # positions it answers in milliseconds (12 stones and more)
+    solver = Solver(6, tmp_path)
+    late = np.flatnonzero(stones >= 12)
+    sample = np.random.default_rng(0).choice(late, 25, replace=False)
+    assert (solver.winning_moves_mask(positions.board[sample], positions.to_play[sample]) == positions.wins[sample]).all()
+    assert 0.2 < move_accuracy(RandomAgent(6), 6, positions=positions) < 0.8
+
+
 def test_5x5_random_accuracy_matches_the_expected_count(tmp_path):
     """5x5 is built and measured too: the H-search solver answers early positions in well under
     a second."""
@@ -166,7 +196,7 @@ def test_measure_command_prints_both_measures(capsys, tmp_path):
                      "--cache", str(tmp_path)]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["accuracy"] == 1.0 and record["win_rate_as_black"] == 1.0 and record["win_rate_as_white"] == 0.0
-    assert cli_main(["measure", "random", "--board", "6"]) == 2
-    assert "up to 5x5" in capsys.readouterr().err
+    assert cli_main(["measure", "random", "--board", "7"]) == 2
+    assert "up to 6x6" in capsys.readouterr().err
     assert cli_main(["measure", str(tmp_path / "missing.pt")]) == 2
     assert cli_main(["measure", "random", "--board", "3", "--games", "7"]) == 2

@@ -114,22 +114,22 @@ def test_a_folder_started_with_another_sweep_is_refused(tmp_path, tiny_config):
 
 def test_a_board_above_the_solver_is_anchored_to_its_top_agent_and_kept_out_of_perfect_play_figures(tmp_path,
                                                                                                    ray_local):
-    """Boards 3 (solved) and 6 (above the solver's reach) with budgets far too small for 6x6:
-    the report must not read perfect play off board 6's top agent."""
+    """Boards 3 (solved) and 7 (above the solver's reach) with budgets far too small for 7x7:
+    the report must not read perfect play off board 7's top agent."""
     from experiments.pipeline import reproduce
 
-    config = {**TINY, "name": "tiny-6", "boards": [
+    config = {**TINY, "name": "tiny-7", "boards": [
         {"board": 3, "widths": [2, 8], "depths": [1], "compute": [1e5, 3e7], "max_samples": 20000},
-        {"board": 6, "widths": [2, 4], "depths": [1], "compute": [1e5, 3e7], "max_samples": 20000}],
+        {"board": 7, "widths": [2, 4], "depths": [1], "compute": [1e5, 3e7], "max_samples": 20000}],
         "test_time": {"board": 3, "nodes": [1, 4], "snapshots": 2, "games_per_colour": 2},
         "analysis": {"points_per_decade": 5, "bootstrap": 20, "resample": "two-level", "confidence": 0.9}}
-    path = tmp_path / "tiny6.json"
+    path = tmp_path / "tiny7.json"
     path.write_text(json.dumps(config))
     out = tmp_path / "out"
     report = reproduce(path, out, progress=False, skip_tradeoff=True).read_text()
     results = json.loads((out / "results.json").read_text())
-    top = results["scale"]["6"]["top_agent"]
-    assert results["anchors"]["6"] == top["agent"] and not top["agent"].startswith("perfect")
+    top = results["scale"]["7"]["top_agent"]
+    assert results["anchors"]["7"] == top["agent"] and not top["agent"].startswith("perfect")
     assert top["perfect_play"] is False and top["random"]["elo"] < 0
     assert results["anchored_boards"] == [3] and results["boards"] == [3]
     assert set(results["perfect_play_compute"]) == {"3"}

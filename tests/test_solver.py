@@ -101,13 +101,14 @@ def reachable_positions(n: int):
     return np.stack([b for b, _ in out]), np.array([p for _, p in out], dtype=np.int8)
 
 
-def random_positions(n: int, count: int, min_stones: int, seed: int):
-    """Unfinished positions from random play with at least `min_stones` stones."""
+def random_positions(n: int, count: int, min_stones: int, seed: int, max_stones: int | None = None):
+    """Unfinished positions from random play with at least `min_stones` stones (and at most
+    `max_stones`)."""
     rng = np.random.default_rng(seed)
     boards, players = [], []
     while len(boards) < count:
         games = HexGames(n, 1)
-        target = rng.integers(min_stones, n * n)
+        target = rng.integers(min_stones, n * n if max_stones is None else max_stones + 1)
         while games.move_count[0] < target and not games.done[0]:
             games.step(RandomAgent(n).act(games.board, games.to_play, rng))
         if not games.done[0]:
@@ -246,6 +247,21 @@ def test_6x6_positions_are_solved_saved_and_checked_on_disk(tmp_path):
         assert (damaged.winning_moves_mask(boards, to_play) == wins).all()
     shipped = decode_table(shipped_path(6).read_bytes(), 6)[0]
     assert (damaged._table()[0] == shipped).all() and damaged._found  # the shipped book again, solved again
+
+
+@pytest.mark.parametrize("n", [5, 6])
+def test_a_node_budget_leaves_hard_positions_unsolved_and_the_solver_sound(n, tmp_path):
+    """winning_moves_mask_within: a position the budget does not settle comes back unsolved
+    (its row all False), the others exactly as without a budget, and the solver answers
+    correctly after an abort (the late positions are solved after it)."""
+    early, early_to_play = random_positions(n, 3, min_stones=2, max_stones=4, seed=5)
+    late, late_to_play = random_positions(n, 6, min_stones=n * n - 12, seed=6)
+    solver = Solver(n, tmp_path)
+    wins, solved = solver.winning_moves_mask_within(early, early_to_play, node_budget=3)
+    assert not solved.any() and not wins.any()
+    wins, solved = solver.winning_moves_mask_within(late, late_to_play, node_budget=10**6)
+    truth = Solver(n, tmp_path / "fresh").winning_moves_mask(late, late_to_play)
+    assert solved.all() and (wins == truth).all()
 
 
 def test_6x6_opening_is_proven_from_scratch():

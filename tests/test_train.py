@@ -145,3 +145,39 @@ def test_progress_bar_runs_in_samples_to_what_the_budget_buys(tmp_path, capsys):
     assert "100%" in frames[-1] and "<00:00" in frames[-1]  # the ETA runs out with the bar
     # The sample cap shortens the bar.
     assert target_samples(tiny_config(compute=1e6, max_samples=600), params) == 600
+
+
+def test_a_weak_6x6_snapshot_is_scored_without_games_against_the_perfect_agent(tmp_path):
+    """On 6x6 a weak agent's openings would send the perfect agent to positions that take it
+    minutes: below 99% accuracy the check skips the games (the snapshot cannot be perfect)."""
+    config = tiny_config(board=6, compute=3e6, compute_start=1e6, snapshots=2, evaluate=True)
+    started = time.perf_counter()
+    train(config, tmp_path / "run", progress=False, use_ray=False)
+    records = list_snapshots(tmp_path / "run")
+    assert records and all(r["accuracy"] < 0.99 for r in records)
+    assert all(r["black_losses_vs_perfect"] is None and r["perfect"] is False for r in records)
+    assert time.perf_counter() - started < 60
+
+
+def test_bench_perfect_deferred_checks_after_training_and_resumes_its_runs(tmp_path, ray_local):
+    """`hexzero bench perfect --deferred --out DIR`: train first, then check the snapshots in
+    order up to the first perfect one; a second call trains nothing more."""
+    import argparse
+
+    from hexzero.benchmarks import perfect
+
+    parser = argparse.ArgumentParser()
+    perfect.add_arguments(parser)
+    args = parser.parse_args(["--n", "3", "--deferred", "--out", str(tmp_path), "--snapshots", "21",
+                              "--max-seconds", "60"])
+    [record] = perfect.run(args)
+    assert record["perfect"] and record["deferred"] and record["wall_s_to_perfect"] is None
+    run = tmp_path / "3x3-seed0"
+    snaps = list_snapshots(run)
+    first = next(s for s in snaps if s["compute"] == record["compute_to_perfect"])
+    assert record["train_s_to_perfect"] == first["train_s"] and record["snapshots_checked"] == first["index"] + 1
+    assert "accuracy" not in snaps[0]  # training itself checked nothing
+    # the whole budget was trained (no stop at perfect play), up to the time cap
+    assert snaps[-1]["compute"] >= record["compute_to_perfect"]
+    [again] = perfect.run(args)
+    assert list_snapshots(run) == snaps and again["train_s_to_perfect"] == record["train_s_to_perfect"]

@@ -1,4 +1,4 @@
-"""`hexzero measure AGENT --board N`: score an agent against the truth (boards up to 5x5).
+"""`hexzero measure AGENT --board N`: score an agent against the truth (boards up to 6x6).
 
 AGENT is `random`, `perfect` or a snapshot file (played by its search, greedy unless --sample).
 Prints JSON: move accuracy on the solver's seeded position set and the win rate against the

@@ -1,5 +1,5 @@
 """`hexzero tournament`: rate every snapshot of a folder of runs for one board size, with the
-random agent and (on boards up to 5x5) the perfect agent, in a resumable SQLite tournament."""
+random agent and (on boards up to 6x6) the perfect agent, in a resumable SQLite tournament."""
 from __future__ import annotations
 
 from pathlib import Path
