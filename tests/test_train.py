@@ -181,3 +181,18 @@ def test_bench_perfect_deferred_checks_after_training_and_resumes_its_runs(tmp_p
     assert snaps[-1]["compute"] >= record["compute_to_perfect"]
     [again] = perfect.run(args)
     assert list_snapshots(run) == snaps and again["train_s_to_perfect"] == record["train_s_to_perfect"]
+
+
+def test_bench_perfect_takes_width_depth_and_nodes_over_the_boards_defaults():
+    import argparse
+
+    from hexzero.benchmarks import perfect
+
+    parser = argparse.ArgumentParser()
+    perfect.add_arguments(parser)
+    plain = TrainConfig.for_mode("fast", board=6, **perfect._overrides(parser.parse_args(["--n", "6"]), 6))
+    assert (plain.width, plain.depth, plain.nodes) == (256, 2, 16)
+    args = parser.parse_args(["--n", "6", "--width", "128", "--depth", "3", "--nodes", "64"])
+    config = TrainConfig.for_mode("fast", board=6, **perfect._overrides(args, 6))
+    assert (config.width, config.depth, config.nodes, config.compute) == (128, 3, 64, plain.compute)
+    assert config.search["policy"] == plain.search["policy"]  # the recipe's search, only its nodes changed

@@ -36,6 +36,9 @@ def add_arguments(p):
     p.add_argument("--max-seconds", type=float, default=1800)
     p.add_argument("--deferred", action="store_true", help="train to the budget first, then check the snapshots")
     p.add_argument("--out", default=None, help="keep the run folders here (a second call resumes them)")
+    p.add_argument("--width", type=int, default=None, help="network width (default: the board's, DEFAULTS)")
+    p.add_argument("--depth", type=int, default=None, help="network depth (default: the board's)")
+    p.add_argument("--nodes", type=int, default=None, help="search nodes in training and checks (default: the mode's)")
 
 
 def run(args) -> list[dict]:
@@ -50,12 +53,13 @@ def run(args) -> list[dict]:
                 config = TrainConfig.for_mode(args.mode, board=n, seed=seed, workers=args.workers,
                                               snapshots=args.snapshots, max_seconds=args.max_seconds - trained_s,
                                               stop_at_perfect=not args.deferred, evaluate=not args.deferred,
-                                              **DEFAULTS.get(n, {}))
+                                              **_overrides(args, n))
                 summary = train(config, out, progress=False) if trained_s < args.max_seconds else {"train_s": trained_s}
                 checks = _check_snapshots(out, config) if args.deferred else _checked_snapshots(out)
                 first = next((s for s in checks if s.get("perfect")), None)
                 records.append({
                     "n": n, "mode": args.mode, "seed": seed, "width": config.width, "depth": config.depth,
+                    "nodes": config.nodes,
                     "workers": args.workers, "deferred": args.deferred, "perfect": first is not None,
                     "train_s_to_perfect": first["train_s"] if first else None,
                     "wall_s_to_perfect": None if first is None or args.deferred else first["wall_s"],
@@ -64,6 +68,15 @@ def run(args) -> list[dict]:
                     "last_accuracy": checks[-1].get("accuracy") if checks else None,
                     "snapshots_checked": len(checks), "train_s_total": summary.get("train_s")})
     return records
+
+
+def _overrides(args, n: int) -> dict:
+    """The board's defaults with the command line's width, depth and nodes over them."""
+    overrides = dict(DEFAULTS.get(n, {}))
+    overrides.update({k: getattr(args, k) for k in ("width", "depth") if getattr(args, k) is not None})
+    if args.nodes is not None:
+        overrides["search"] = {"nodes": args.nodes}
+    return overrides
 
 
 @contextlib.contextmanager
