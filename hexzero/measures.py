@@ -10,8 +10,9 @@
   On 6x6 positions are drawn from ply FIRST_PLY[6] = 4 on, and the self-play half's games open
   with PERFECT_FROM[6] = 8 random moves before the perfect agent takes over: every winning move
   of a 2- or 3-stone 6x6 position takes the solver minutes (one 2-stone position over 4 min),
-  and the perfect agent must prove a lost position lost before it moves (every move refuted),
-  ~10 s a position at 4 stones, ~1 s at 8. From ply 0 the set would cost ~10 CPU hours. The
+  and the perfect agent must prove a lost position lost before it moves (every move refuted):
+  with 4 random moves, its first ply over 500 games ran for over 14 minutes; with 8, a ply takes
+  about 2 minutes. From ply 0 the set would cost an estimated ~10 CPU hours. The
   opening is what the games against the perfect agent test (the trainer's perfect-play check
   needs both). A 6x6 position whose winning moves take the search more than NODE_BUDGET[6]
   nodes (minutes) is left out of the set and counted (`PositionSet.unsolved`): rare, but one

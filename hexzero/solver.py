@@ -221,8 +221,8 @@ class Solver:
     def winning_moves_mask_within(self, boards, to_play, node_budget: int) -> tuple[np.ndarray, np.ndarray]:
         """(wins bool[B, n*n], solved bool[B]): `winning_moves_mask` giving each position not
         yet known at most `node_budget` search nodes; a position that needs more is left
-        unsolved (its row all False). For building sets of positions where a rare one can take
-        the 6x6 search an hour."""
+        unsolved (its row all False). For building sets of positions, where a rare 6x6 one kept
+        the search busy for over 20 minutes."""
         keys = self.keys(boards, to_play)
         masks, solved = self.known_masks(keys)
         tt, history, stats = self._search_state()
