@@ -191,8 +191,10 @@ def test_bench_perfect_takes_width_depth_and_nodes_over_the_boards_defaults():
     parser = argparse.ArgumentParser()
     perfect.add_arguments(parser)
     plain = TrainConfig.for_mode("fast", board=6, **perfect._overrides(parser.parse_args(["--n", "6"]), 6))
-    assert (plain.width, plain.depth, plain.nodes) == (256, 2, 16)
-    args = parser.parse_args(["--n", "6", "--width", "128", "--depth", "3", "--nodes", "64"])
+    assert (plain.width, plain.depth, plain.nodes) == (128, 2, 64)  # 6x6's own default search
+    args = parser.parse_args(["--n", "6", "--width", "256", "--depth", "3", "--nodes", "16"])
     config = TrainConfig.for_mode("fast", board=6, **perfect._overrides(args, 6))
-    assert (config.width, config.depth, config.nodes, config.compute) == (128, 3, 64, plain.compute)
+    assert (config.width, config.depth, config.nodes, config.compute) == (256, 3, 16, plain.compute)
+    five = TrainConfig.for_mode("fast", board=5, **perfect._overrides(parser.parse_args(["--n", "5"]), 5))
+    assert five.nodes == 16  # the mode's
     assert config.search["policy"] == plain.search["policy"]  # the recipe's search, only its nodes changed

@@ -20,11 +20,12 @@ from pathlib import Path
 HELP = "training time to perfect play (fast mode) at board sizes 3, 4, 5, 6"
 
 # Model size and budget per board: the cheapest to perfect play in our runs (on 5x5 width 64
-# plateaus near 98% accuracy; width 128 passes 99%).
+# plateaus near 98% accuracy; width 128 passes 99%). On 6x6 the fast recipe's 16 nodes stalled
+# near 97% at widths 128 and 256; with 64 nodes width 128 reached perfect play (README).
 DEFAULTS = {3: dict(width=16, depth=2, compute=3e9, compute_start=3e7),
             4: dict(width=32, depth=2, compute=1e11, compute_start=3e8),
             5: dict(width=128, depth=2, compute=3e12, compute_start=3e9),
-            6: dict(width=256, depth=2, compute=1e14, compute_start=3e10)}
+            6: dict(width=128, depth=2, compute=1e14, compute_start=3e10, search={"nodes": 64})}
 
 
 def add_arguments(p):
@@ -75,7 +76,7 @@ def _overrides(args, n: int) -> dict:
     overrides = dict(DEFAULTS.get(n, {}))
     overrides.update({k: getattr(args, k) for k in ("width", "depth") if getattr(args, k) is not None})
     if args.nodes is not None:
-        overrides["search"] = {"nodes": args.nodes}
+        overrides["search"] = {**overrides.get("search", {}), "nodes": args.nodes}
     return overrides
 
 
