@@ -315,6 +315,16 @@ class ChangePointParams:
 # Table III of the paper, and the values the reference states or its table implies.
 PAPER_PARAMS = ChangePointParams(m_flops=510.0, m_b_inc=-430.0, c_inc=-4400.0, m_b_plat=-270.0, c_plat=570.0)
 PAPER_PERFECT_PLAY_COMPUTE = {3: 1.4e11, 4: 1.0e12, 5: 7.0e12, 6: 4.9e13, 7: 3.4e14, 8: 2.4e15, 9: 1.6e16}
+# Figures derived from the law, each a function of the parameters (so the bootstrap's draws give
+# its interval); PAPER_DERIVED holds the paper's values under the same names.
+DERIVED_FIGURES = {
+    "slope": lambda p: p.m_flops,
+    "double_compute_win_rate": lambda p: p.double_compute_win_rate,
+    "perfect_play_growth": lambda p: p.perfect_play_growth,
+    "takeoff_growth": lambda p: p.takeoff_growth,
+    "random_gap_growth": lambda p: p.random_gap_growth,
+}
+PLATEAU_FIGURES = ("takeoff_growth", "random_gap_growth")
 PAPER_DERIVED = {
     "slope": 500.0,                  # Elo per 10x compute, as stated
     "perfect_play_growth": 7.0,      # x compute per +1 board size
@@ -469,6 +479,32 @@ class FrontierFit:
 
     def interval(self, name: str) -> tuple[float, float]:
         return self.intervals[name]
+
+    def derived_interval(self, figure) -> tuple[float, float]:
+        """Percentile interval of a figure derived from the law (a function of ChangePointParams,
+        e.g. `lambda p: p.perfect_play_growth`), read off the bootstrap's parameter draws the way
+        the parameters' own intervals are."""
+        if not len(self.bootstrap):
+            return (math.nan, math.nan)
+        values = np.array([figure(ChangePointParams.from_array(draw)) for draw in self.bootstrap], dtype=float)
+        tail = (1.0 - self.confidence) / 2.0
+        lo, hi = np.quantile(values, [tail, 1.0 - tail])
+        return (float(lo), float(hi))
+
+    def derived(self) -> dict[str, dict[str, float | None]]:
+        """The law's derived figures (DERIVED_FIGURES) with their intervals; a figure the data
+        does not fix (plateau figures without plateau points, perfect-play growth without two
+        anchored boards) is None."""
+        figures = {}
+        for name, figure in DERIVED_FIGURES.items():
+            fixed = ((name not in PLATEAU_FIGURES or self.plateau_identified)
+                     and (name != "perfect_play_growth" or self.perfect_play_identified))
+            if fixed:
+                lo, hi = self.derived_interval(figure)
+                figures[name] = {"value": float(figure(self.params)), "low": lo, "high": hi}
+            else:
+                figures[name] = None
+        return figures
 
     @property
     def plateau_identified(self) -> bool:
@@ -650,6 +686,16 @@ NOT_ANCHORED_NOTE = (f"Perfect-play growth {NOT_MEASURED}: fewer than two boards
 PLATEAU_DEPENDENT = ("m_b_plat", "c_plat")
 
 
+# The derived figures' rows in the comparison table: name, label, number format.
+DERIVED_ROWS = (
+    ("slope", "slope (Elo per 10x compute)", "{:.0f}"),
+    ("double_compute_win_rate", "2x compute beats 1x", "{:.2f}"),
+    ("perfect_play_growth", "perfect-play compute growth per board", "{:.1f}x"),
+    ("takeoff_growth", "takeoff compute growth per board", "{:.1f}x"),
+    ("random_gap_growth", "random-play gap growth per board (Elo)", "{:.0f}"),
+)
+
+
 def compare_with_paper(fit: FrontierFit) -> str:
     """Markdown: our fitted parameters and derived figures beside the paper's; figures the data
     does not fix (the plateau's, when no frontier point lies on it) read n/m."""
@@ -665,18 +711,15 @@ def compare_with_paper(fit: FrontierFit) -> str:
         lo, hi = fit.intervals[name]
         lines.append(f"| {name} (Elo) | {ours(name, f'{getattr(p, name):.0f}')} | {ours(name, f'[{lo:.0f}, {hi:.0f}]')} "
                      f"| {getattr(paper, name):.0f} |")
-    rows = [
-        ("slope (Elo per 10x compute)", f"{p.m_flops:.0f}", f"{PAPER_DERIVED['slope']:.0f}"),
-        ("2x compute beats 1x", f"{p.double_compute_win_rate:.2f}", f"{PAPER_DERIVED['double_compute_win_rate']:.2f}"),
-        ("perfect-play compute growth per board",
-         f"{p.perfect_play_growth:.1f}x" if fit.perfect_play_identified else NOT_MEASURED,
-         f"{PAPER_DERIVED['perfect_play_growth']:.0f}x"),
-        ("takeoff compute growth per board", ours("m_b_plat", f"{p.takeoff_growth:.1f}x"),
-         f"{PAPER_DERIVED['takeoff_growth']:.0f}x"),
-        ("random-play gap growth per board (Elo)", ours("m_b_plat", f"{p.random_gap_growth:.0f}"),
-         f"{PAPER_DERIVED['random_gap_growth']:.0f}"),
-    ]
-    lines += [f"| {label} | {value} | | {theirs} |" for label, value, theirs in rows]
+    derived = fit.derived()
+    for name, label, form in DERIVED_ROWS:
+        figure = derived[name]
+        value = interval = NOT_MEASURED
+        if figure is not None:
+            value = form.format(figure["value"])
+            interval = "" if math.isnan(figure["low"]) else \
+                f"[{form.format(figure['low'])}, {form.format(figure['high'])}]"
+        lines.append(f"| {label} | {value} | {interval} | {form.format(PAPER_DERIVED[name])} |")
     lines.append(f"\nFrontier points on the plateau / incline / at perfect play: {fit.pieces['plateau']} / "
                  f"{fit.pieces['incline']} / {fit.pieces['perfect']} (plateau points on {fit.plateau_boards} boards).")
     if not measured:
@@ -687,8 +730,8 @@ def compare_with_paper(fit: FrontierFit) -> str:
 
 
 def per_board_table(fit: FrontierFit) -> str:
-    """Markdown: per board size, perfect-play and takeoff compute and the random-play gap, ours
-    beside the paper's law."""
+    """Markdown: per board size, perfect-play compute (with its bootstrap interval) and takeoff
+    compute and the random-play gap, ours beside the paper's law."""
     p, paper = fit.params, PAPER_PARAMS
     lines = ["| board | perfect-play compute (ours) | (paper) | takeoff compute (ours) | (paper) "
              "| random-play gap, Elo (ours) | (paper) |", "|---:|---:|---:|---:|---:|---:|---:|"]
@@ -697,7 +740,11 @@ def per_board_table(fit: FrontierFit) -> str:
         takeoff, gap = f"{10.0 ** p.takeoff_log10_compute(b):.2g}", f"{p.random_play_gap(b):.0f}"
         if not fit.plateau_identified:
             takeoff = gap = NOT_MEASURED
-        perfect = NOT_MEASURED if b in fit.unanchored else f"{10.0 ** p.perfect_play_log10_compute(b):.2g}"
+        perfect = NOT_MEASURED
+        if b not in fit.unanchored:
+            lo, hi = fit.derived_interval(lambda q: q.perfect_play_log10_compute(b))
+            within = "" if math.isnan(lo) else f" [{10.0 ** lo:.2g}, {10.0 ** hi:.2g}]"
+            perfect = f"{10.0 ** p.perfect_play_log10_compute(b):.2g}{within}"
         lines.append(f"| {b} | {perfect} | {paper_perfect:.2g} "
                      f"| {takeoff} | {10.0 ** paper.takeoff_log10_compute(b):.2g} | {gap} | {paper.random_play_gap(b):.0f} |")
     return "\n".join(lines)

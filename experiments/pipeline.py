@@ -371,7 +371,7 @@ def reproduce(source: str | Path, out: str | Path, progress: bool = True, ray_ad
     results = {"config": config.name, "seeds": list(config.seeds), "timings_s": timings,
                "params": asdict(fit.params), "intervals": fit.intervals, "resample": fit.resample,
                "intervals_include_seeds": fit.intervals_include_seeds, "r2_incline": fit.r2_incline,
-               "boards": list(fit.boards),
+               "boards": list(fit.boards), "derived": fit.derived(),
                "per_seed_slope": {str(s): p.m_flops for s, p in seed_fits.items()},
                "perfect_play_compute": {str(b): 10.0 ** float(fit.params.perfect_play_log10_compute(b))
                                         for b in fit.boards if b not in fit.unanchored},

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments.frontier import (PAPER_PARAMS, PARAM_NAMES, ChangePointParams, CurvePoint, RunCurve,
-                                  compare_with_paper, compute_frontiers, fit_change_point, fit_frontier,
+                                  DERIVED_FIGURES, compare_with_paper, compute_frontiers, fit_change_point, fit_frontier,
                                   frontier_points, incline_r2, interpolate_curve, log_grid, per_board_table)
 
 
@@ -175,6 +175,20 @@ def test_fit_recovers_paper_parameters_from_noisy_sweep():
     assert fit.r2_incline > 0.95
     assert fit.boards == tuple(range(3, 10))
     assert fit.params.perfect_play_growth == pytest.approx(PAPER_PARAMS.perfect_play_growth, rel=0.25)
+    # The growth factors get intervals from the same draws, and they hold the true law's values.
+    derived = fit.derived()
+    for name in ("perfect_play_growth", "takeoff_growth", "random_gap_growth", "slope"):
+        figure, true_value = derived[name], DERIVED_FIGURES[name](PAPER_PARAMS)
+        assert figure["low"] < figure["value"] < figure["high"], name
+        assert figure["low"] <= true_value <= figure["high"], name
+    growth = derived["perfect_play_growth"]
+    row = f"| perfect-play compute growth per board | {growth['value']:.1f}x | [{growth['low']:.1f}x, {growth['high']:.1f}x] | 7.0x |"
+    assert row in compare_with_paper(fit)
+    # Per board, the perfect-play compute's interval brackets the fitted value.
+    for line in per_board_table(fit).splitlines()[2:]:
+        value, within = line.split("|")[2].strip().split(" ", 1)
+        lo, hi = (float(v) for v in within.strip("[]").split(", "))
+        assert lo < float(value) < hi, line
 
 
 def test_a_sweep_that_never_shows_random_play_leaves_the_plateau_unmeasured():
@@ -193,6 +207,8 @@ def test_a_sweep_that_never_shows_random_play_leaves_the_plateau_unmeasured():
     assert "| m_b_plat (Elo) | n/m | n/m | -270 |" in table and "not measured" in table
     assert f"| m_flops (Elo) | {fit.params.m_flops:.0f} |" in table
     assert boards.count("n/m") == 2 * 3  # takeoff and random-play gap of each board
+    assert "| takeoff compute growth per board | n/m | n/m | 2.0x |" in table
+    assert fit.derived()["takeoff_growth"] is None and fit.derived()["slope"] is not None
 
     full = fit_frontier(synthetic_curves(boards=range(3, 6), seed=0), bootstrap=0)
     assert full.plateau_boards == 3 and full.plateau_identified
