@@ -106,18 +106,39 @@ def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, 
     special = {"random": db.add_agent({"kind": "random", "n": board}, board, name=f"random-{board}")}
     if board in SOLVED_BOARDS:
         special["solver_perfect"] = db.add_agent({"kind": "perfect", "n": board}, board, name=f"perfect-{board}")
-    return ids + [special[k] for k in ("solver_perfect", "random") if k in special], special
+    # Random play first and perfect play last, so a chain round links each to its nearest
+    # snapshots (the first run's first, the last run's last) and never to each other: on 6x6
+    # the perfect agent's games against random play cost ~100 s a batch.
+    return [special["random"]] + ids + ([special["solver_perfect"]] if "solver_perfect" in special else []), special
+
+
+# The guided perfect agent plays the agents rated at most this far below the top snapshot T
+# (and the solver's perfect agent). Farther down it would win over 97% of its games, which
+# barely move its rating, and on 6x6 each game costs the solver real time: a perfect agent
+# must prove every lost position lost (the standard preset's 6x6 tournament: 390-540 s for a
+# 32-game batch of the solver's perfect agent against a top snapshot).
+GUIDED_OPPONENT_WINDOW = 600.0
+
+
+def guided_opponents(ids: list[int], names: dict[int, str], ratings, top_name: str,
+                     window: float = GUIDED_OPPONENT_WINDOW) -> list[int]:
+    """The ids the guided perfect agent plays: those rated at most `window` Elo below T (T and
+    everything above it included, so the solver's perfect agent always is: the two perfect
+    agents meet) and any the ratings do not hold."""
+    elo = dict(zip(ratings.names, ratings.elo))
+    floor = elo[top_name] - window
+    return [i for i in ids if names[i] not in elo or elo[names[i]] >= floor]
 
 
 def play_dominating_perfect(db, ids: list[int], special: dict, ratings, games_per_colour: int, progress: bool,
                             ray_address=None) -> list[int]:
     """On a solved board, after the tournament: the perfect agent guided by the top-rated
     snapshot T (hexzero.guided_perfect, with T's own spec: sampled moves, T's nodes), one batch
-    against every other agent of the pool. It plays T's moves in lost positions and wins every
-    won one, so from any position it does at least as well as T against any opponent (by
-    induction over the game): it dominates the pool's best agent, which the solver's perfect
-    agent (fewest winning replies) does not (experiments.anchoring). Returns the pool's ids
-    with it; special["perfect"] names it."""
+    against every agent rated within GUIDED_OPPONENT_WINDOW of T. It plays T's moves in lost
+    positions and wins every won one, so from any position it does at least as well as T
+    against any opponent (by induction over the game): it dominates the pool's best agent,
+    which the solver's perfect agent (fewest winning replies) does not
+    (experiments.anchoring). Returns the pool's ids with it; special["perfect"] names it."""
     from elo.tournament import run_tournament
 
     if "solver_perfect" not in special:
@@ -136,7 +157,9 @@ def play_dominating_perfect(db, ids: list[int], special: dict, ratings, games_pe
 
         bar = tqdm(desc=f"{db.agent(perfect).name} vs all", unit="game")
     try:
-        run_tournament(db, [perfect] + [i for i in ids if i != perfect], scheme="top",
+        opponents = guided_opponents([i for i in ids if i != perfect], {i: r.name for i, r in rows.items()},
+                                     ratings, top.name)
+        run_tournament(db, [perfect] + opponents, scheme="top",
                        games=2 * max(1, games_per_colour // 2), rounds=1, seed=2, progress=bar,
                        ray_address=ray_address)
     finally:

@@ -177,3 +177,15 @@ def test_the_report_shows_no_perfect_play_figure_for_a_board_without_the_evidenc
     assert "perfect-play compute growth per board | n/m" not in report
     one = replace(fit, unanchored=(4, 7))
     assert "perfect-play compute growth per board | n/m" in render_report(tmp_path / "r.md", one, {})
+
+
+def test_the_guided_perfect_agent_plays_only_agents_within_its_window_of_the_top():
+    from types import SimpleNamespace
+
+    from experiments.pipeline import GUIDED_OPPONENT_WINDOW, guided_opponents
+
+    names = {1: "top", 2: "near", 3: "far", 4: "perfect", 5: "edge", 6: "unrated"}
+    ratings = SimpleNamespace(names=["top", "near", "far", "perfect", "edge"],
+                              elo=np.array([120.0, -300.0, -900.0, 0.0, 120.0 - GUIDED_OPPONENT_WINDOW]))
+    assert guided_opponents([1, 2, 3, 4, 5, 6], names, ratings, "top") == [1, 2, 4, 5, 6]
+    assert guided_opponents([1, 2, 3, 4], names, ratings, "top", window=2000.0) == [1, 2, 3, 4]

@@ -79,6 +79,19 @@ def test_killed_sweep_resumes_and_produces_every_plot_and_the_report(tmp_path, t
     assert "one seed per network" in report  # the intervals say they miss training variance
     assert f"{results['params']['m_flops']:.0f} Elo per 10x" in report
     assert (out / "figures" / "runs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert results["derived"]["perfect_play_growth"]["low"] <= results["derived"]["perfect_play_growth"]["high"]
+
+    # A board's pool: random play first and perfect play last (the chain links each to its
+    # nearest snapshots), every snapshot of the board's runs between them.
+    from elo.db import TournamentDB
+    from experiments.pipeline import register_board, run_specs
+    from experiments.sweep_config import load_sweep_config
+
+    db = TournamentDB(tmp_path / "pool.sqlite")
+    ids, special = register_board(db, out, run_specs(load_sweep_config(tiny_config)), 3, 4, "gumbel")
+    names = [db.agent(i).name for i in ids]
+    assert names[0] == "random-3" and names[-1] == "perfect-3" and ids[-1] == special["solver_perfect"]
+    assert len(names) == 2 + sum(len(list((out / "runs" / r).glob("snapshots/*.pt"))) for r in ("b3-w2-d1-s0", "b3-w8-d1-s0"))
 
 
 def test_seed_offset_shifts_every_seed_and_a_folder_keeps_its_seeds(tmp_path, tiny_config):
