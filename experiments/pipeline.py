@@ -151,14 +151,15 @@ def play_dominating_perfect(db, ids: list[int], special: dict, ratings, games_pe
     board = top.board
     perfect = db.add_agent(guided_perfect_spec(board, top.spec), board, name=f"perfect-{board}+{top.name}")
     special["perfect"] = perfect
+    opponents = guided_opponents([i for i in ids if i != perfect], {i: r.name for i, r in rows.items()},
+                                 ratings, top.name)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(desc=f"{db.agent(perfect).name} vs all", unit="game")
+        bar = tqdm(desc=f"{db.agent(perfect).name} vs the {len(opponents)} agents within "
+                        f"{GUIDED_OPPONENT_WINDOW:.0f} Elo of the top", unit="game")
     try:
-        opponents = guided_opponents([i for i in ids if i != perfect], {i: r.name for i, r in rows.items()},
-                                     ratings, top.name)
         run_tournament(db, [perfect] + opponents, scheme="top",
                        games=2 * max(1, games_per_colour // 2), rounds=1, seed=2, progress=bar,
                        ray_address=ray_address)
