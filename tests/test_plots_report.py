@@ -68,8 +68,9 @@ def test_report_links_every_figure_relatively_and_carries_the_numbers(outputs):
     assert not any(link.startswith("/") for link in links)
     assert f"{fit.params.m_flops:.0f} Elo per 10x" in text
     assert f"{fit.r2_incline:.3f}" in text
-    for b in fit.boards:
-        assert f"| {b} | {10.0 ** fit.params.perfect_play_log10_compute(b):.2g} |" in text
+    for b in fit.boards:  # each board's perfect-play compute with its bootstrap interval
+        lo, hi = fit.derived_interval(lambda p: p.perfect_play_log10_compute(b))
+        assert f"| {b} | {10.0 ** fit.params.perfect_play_log10_compute(b):.2g} [{10.0 ** lo:.2g}, {10.0 ** hi:.2g}] |" in text
     assert f"{tradeoff.a:.2f}" in text and f"{tradeoff.test_saving_per_10x_train:.1f}x" in text
     assert "| m_flops (Elo) |" in text and "| 510 |" in text  # ours beside the paper's
     assert "our intercepts" in text  # says why the intercepts differ from the paper's
