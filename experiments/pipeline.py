@@ -57,11 +57,12 @@ def sweep_data(source, seed_offset: int = 0) -> tuple[SweepConfig, dict]:
 
 
 def _pin_config(out: Path, data: dict) -> None:
-    """Record the sweep config in OUT; refuse to continue a folder started with another one."""
+    """Record the sweep config in OUT; refuse to continue a folder started with another one
+    (its description aside: prose changes no number a run computes)."""
     path = out / "sweep.json"
     if path.exists():
         saved = json.loads(path.read_text())
-        if saved != data:
+        if {**saved, "description": None} != {**data, "description": None}:
             raise ValueError(f"{out} was started with another sweep config ({saved.get('name')!r}, seeds "
                              f"{saved.get('seeds')}); use a new --out or delete {path}")
     else:

@@ -108,6 +108,7 @@ def test_seed_offset_shifts_every_seed_and_a_folder_keeps_its_seeds(tmp_path, ti
     _pin_config(out, data)
     with pytest.raises(ValueError, match=r"another sweep config \('tiny', seeds \[3\]\)"):
         _pin_config(out, sweep_data(str(tiny_config))[1])
+    _pin_config(out, {**data, "description": "reworded"})  # prose alone does not refuse a resume
 
     result = subprocess.run([*reproduce_cmd(tiny_config, out), "--seed-offset", "-1"],
                             env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=120)
