@@ -8,9 +8,9 @@ keeps a book (the empty board and black's winning openings) and solves anything 
 with the proof search of `hexzero.solver_search`, remembering what it solved so `save()` can add
 it to the book. 6x6 works the same way with proof-number search (its book, the whole opening,
 ships with hexzero: the 18 distinct first moves take ~10 CPU minutes to prove); the perfect
-agent from the empty 6x6 board, a quarter of the moves random as in tournaments, takes a
-median 0.4 ms and a 99th percentile 17 s a move (2- to 4-stone positions off the shipped
-proofs). Tables live on disk
+agent's dearest moves were black's second ones, after an opening and any white answer: the
+shipped proofs name a winning reply to 831 of those 840 positions by carrier transfer
+(solver_search.transferred_wins), where searching one took up to minutes. Tables live on disk
 in a versioned, checksummed file under the cache folder (`cache_dir` argument, else
 $HEXZERO_CACHE/solver, else ~/.cache/hexzero/solver); a missing, corrupt or outdated file is
 rebuilt with a warning, never trusted. Beside each table, a proofs file keeps the proven
@@ -66,6 +66,12 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "data"
 # count (counting the winning replies to every move of an early 6x6 position takes many
 # minutes); there it draws uniformly among all moves, which all lose against perfect play.
 FEWEST_REPLIES_MIN_STONES = {6: 12}
+# Up to this board the perfect agent's winning move is a uniform draw among all winning moves.
+# Beyond, among those the proofs at hand show (solver_search.cheap_win_mask), the uniform draw
+# only when there are none: drawing among all of them means disproving every losing move ahead
+# of the first winner in a random order, each one a proof; on 6x6 that took up to 189 s for
+# one move at 2 stones, in a tournament batch of a trained agent against the perfect agent.
+UNIFORM_DRAW_MAX_SIZE = 5
 
 
 class SolverError(ValueError):
@@ -255,7 +261,8 @@ class Solver:
         cells = (masks[:, None] >> order.astype(np.uint64)) & np.uint64(1)
         first = np.where(cells.any(axis=1), order[np.arange(keys.shape[0]), cells.argmax(axis=1)], -1)
         if (~known).any():
-            first[~known] = self._search_call(core.first_winning_moves, keys[~known], order[~known])
+            exhaustive = self.n <= UNIFORM_DRAW_MAX_SIZE
+            first[~known] = self._search_call(core.first_winning_moves, keys[~known], order[~known], exhaustive=exhaustive)
         return first.astype(np.int64)
 
     def fewest_reply_moves(self, boards, to_play) -> np.ndarray:
@@ -289,10 +296,10 @@ class Solver:
 
     # --- internals
 
-    def _search_call(self, function, *args):
+    def _search_call(self, function, *args, **settings):
         """Run a search kernel with this solver's search table, history and settings."""
         tt, history, stats = self._search_state()
-        return function(*args, self.n, self._m, self._order, history, tt, stats)
+        return function(*args, self.n, self._m, self._order, history, tt, stats, **settings)
 
     def _search_state(self):
         """(search table, history, stats), made on first use with the proofs file loaded

@@ -522,21 +522,103 @@ def win_mask(me, op, side, n, m, order, history, tt, stats):
 
 
 @njit(cache=True)
-def first_winning_moves(keys, moves, n, m, order, history, tt, stats):
+def transferred_wins(me, op, side, n, tt):
+    """The moves of the side to move that a proven loss in the table shows to win, carrier
+    transfer included: a table entry Q, the opponent to move and losing with carrier C,
+    settles the position P + r (r one of our moves) whenever our stones in Q are among ours in
+    P + r and no stone of the opponent in P lies in C. Our strategy in Q only ever needs the
+    cells of C; the opponent's extra stones outside C and our extra stones cannot spoil it,
+    and the cells of Q's opponent stones left empty in P only help us. So a position near a
+    proof (the opponent answered outside the region the proof had to search) gets its winning
+    move from the proof with one pass over the table, where searching it took up to minutes
+    on 6x6. P's half turn is matched in the same pass (the table holds one of a symmetric
+    pair's proofs, e.g. of the opening). A linear scan: worth it only where a search is dear."""
+    me2, op2 = half_turn(me, n), half_turn(op, n)
+    empty, empty2 = ~(me | op), ~(me2 | op2)
+    mask, mask2 = ZERO, ZERO
+    for i in range(tt.shape[0]):
+        kw = tt[i, 1]
+        if kw == EMPTY_KEY:
+            continue
+        value = tt[i, 2]
+        if value & (OPEN_BIT | WIN_BIT):  # open, or a win for its mover
+            continue
+        if np.int64(kw >> np.uint64(63)) == side:  # its mover must be our opponent
+            continue
+        ours = tt[i, 0] if side == 0 else kw & ~SIDE_BIT
+        if not (value & op):  # no stone of the opponent in the carrier
+            extra = ours & ~me  # our stones in Q missing from P: at most the one move r
+            if extra == ZERO:
+                mask |= empty  # we win P + r for every r: P is won with a move to spare
+            elif (extra & (extra - ONE)) == ZERO and (extra & empty):
+                mask |= extra
+        if not (value & op2):
+            extra = ours & ~me2
+            if extra == ZERO:
+                mask2 |= empty2
+            elif (extra & (extra - ONE)) == ZERO and (extra & empty2):
+                mask2 |= extra
+    return mask | half_turn(mask2 & ~(me2 | op2) & ((ONE << np.uint64(n * n)) - ONE), n)
+
+
+@njit(cache=True)
+def cheap_win_mask(me, op, side, n, m, tt, stats):
+    """Moves of the side to move proven to win without a search: those whose child position
+    the static evaluation (threats, H-search) shows lost for the opponent, and those
+    `transferred_wins` finds in the table. A subset of the winning moves, often all of them."""
+    me, op, side, n = np.uint64(me), np.uint64(op), np.int64(side), np.int64(n)  # one signature below
+    empty = m[0] & ~(me | op)
+    me_start, me_end, _, _ = _edges(side, m)
+    mask = winning_cells(me, empty, me_start, me_end, n, m)  # these end the game: no child to evaluate
+    mask |= transferred_wins(me, op, side, n, tt) & empty
+    rest = empty & ~mask
+    while rest != ZERO:
+        move = _lowest(rest)
+        rest &= ~move
+        status, _, _, _, _ = static_evaluation(op, me | move, 1 - side, n, m, stats)
+        if status == _LOST:
+            mask |= move
+    return mask
+
+
+@njit(cache=True)
+def _first_in(mask, moves_row):
+    for k in range(moves_row.shape[0]):
+        cell = moves_row[k]
+        if cell >= 0 and (mask & (ONE << np.uint64(cell))):
+            return cell
+    return -1
+
+
+@njit(cache=True)
+def first_winning_moves(keys, moves, n, m, order, history, tt, stats, exhaustive=True):
     """For each (unfinished) position key, the first cell of its row of `moves` (int64[B, k],
     -1 padding) that keeps the win for the side to move, or -1 when none does. Stops at the
     first: with the moves in a random order, that is a uniform draw among the winning moves at
     a fraction of the cost of finding them all. The position itself is proven first: a lost
-    one then costs one proof (mustplay refutes most moves together), not one per move."""
+    one then costs one proof (mustplay refutes most moves together), not one per move.
+
+    Not `exhaustive`: the first of the moves `cheap_win_mask` proves, before and after the
+    position's proof, and only when it has none the uniform draw. Still a winning move, drawn
+    uniformly among those the proofs at hand show, without disproving the losing moves that
+    come first in the random order (each one a proof of its own, up to minutes on 6x6)."""
     out = np.full(keys.shape[0], -1, dtype=np.int64)
     for i in range(keys.shape[0]):
         me, op, side = key_position(keys[i, 0], keys[i, 1])
         me_start, me_end, _, _ = _edges(side, m)
+        if not exhaustive:
+            out[i] = _first_in(cheap_win_mask(me, op, side, n, m, tt, stats), moves[i])
+            if out[i] >= 0:
+                continue
         win, _ = prove(me, op, side, n, m, order, history, tt, stats)
         if stats[STAT_ABORTED]:
             return out
         if not win:
             continue
+        if not exhaustive:
+            out[i] = _first_in(cheap_win_mask(me, op, side, n, m, tt, stats), moves[i])
+            if out[i] >= 0:
+                continue
         for k in range(moves.shape[1]):
             cell = moves[i, k]
             if cell < 0:

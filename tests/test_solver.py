@@ -28,6 +28,9 @@ from hexzero.solver_search import (
     METHOD_DEPTH_FIRST,
     METHOD_DFPN,
     STAT_NODES,
+    cheap_win_mask,
+    transferred_wins,
+    key_position,
     new_map,
     new_stats,
     prove,
@@ -359,6 +362,58 @@ def test_perfect_agent_wins_won_6x6_middle_games():
             actions[idx] = agent.act(games.board[idx], games.to_play[idx], rng)
             games.step(actions)
         assert (games.winner == BLACK).all()
+
+
+@pytest.mark.parametrize("n,turn", [(5, False), (6, False), (6, True)])
+def test_moves_proven_by_carrier_transfer_are_winning_moves(n, turn, tmp_path):
+    """cheap_win_mask reads winning moves off proven positions nearby (one opponent stone
+    moved; on the half-turned board too): every move it names wins, checked by brute force,
+    the table alone names some in most positions next to a proof (otherwise the perfect
+    agent's 6x6 shortcut would be idle)."""
+    boards, to_play = random_positions(n, 24, min_stones=n * n - 12, seed=63 + n)
+    solver = Solver(n, tmp_path)
+    solver.winning_moves_mask(boards, to_play)  # proofs of these positions and their children
+    tt, _, stats = solver._search_state()
+    rng = np.random.default_rng(n)
+    named = tried = 0
+    for board, player in zip(boards, to_play):
+        opponent = WHITE if player == BLACK else BLACK
+        theirs, empty = np.flatnonzero(board == opponent), np.flatnonzero(board == EMPTY)
+        if not theirs.size or empty.size < 2:
+            continue
+        near = board.copy()  # one opponent stone moved: a position the table has never seen
+        near[rng.choice(theirs)], near[rng.choice(empty)] = EMPTY, opponent
+        if turn:
+            near = near[::-1].copy()  # the half turn: cell i -> n*n - 1 - i
+        try:
+            keys = solver.keys(near[None], [player])
+        except SolverError:  # the moved stone ended the game
+            continue
+        me, op, side = key_position(keys[0, 0], keys[0, 1])
+        mask = int(cheap_win_mask(me, op, side, n, solver._m, tt, stats))
+        cells = {c for c in range(n * n) if mask >> c & 1}
+        wins = brute_force_wins(near, int(player))
+        assert cells <= wins, (near, player)
+        tried += bool(wins)
+        named += transferred_wins(np.uint64(me), np.uint64(op), side, n, tt) != 0  # from the table alone
+    assert tried >= 8 and named >= tried // 3
+
+
+def test_the_shipped_6x6_proofs_name_black_s_reply_after_any_answer_to_a_winning_opening(tmp_path):
+    """The perfect agent's dearest 6x6 moves were black's second, after a winning opening and
+    any white answer (up to 189 s each): the shipped opening proofs, by carrier transfer, name
+    a winning reply for nearly all of them (831 of the 840; here a sample)."""
+    solver = Solver(6, tmp_path)
+    tt, _, _ = solver._search_state()
+    root = int(solver.known_masks(solver.keys(np.zeros((1, 36), dtype=np.int8), [BLACK]))[0][0])
+    openings = [cell for cell in range(36) if root >> cell & 1]
+    rng = np.random.default_rng(0)
+    named = 0
+    for _ in range(40):
+        opening = int(rng.choice(openings))
+        answer = int(rng.choice([cell for cell in range(36) if cell != opening]))
+        named += transferred_wins(np.uint64(1 << opening), np.uint64(1 << answer), 0, 6, tt) != 0
+    assert named >= 36
 
 
 @pytest.mark.parametrize("n,games", [(3, 400), (4, 400), (5, 100)])
