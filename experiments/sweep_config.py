@@ -375,9 +375,10 @@ def load_preset(name: str) -> SweepConfig:
 
 
 def load_sweep_config(source: str | Path) -> SweepConfig:
-    """A sweep JSON file, or a preset's name (a bare word that is not a file)."""
+    """A sweep JSON file, or a preset's name (a bare word that is not a file: a run folder
+    named after its preset, as `reproduce --out standard` makes, does not hide the preset)."""
     path = Path(source)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not path.is_file():
         return load_preset(str(source))
     try:
         data = json.loads(path.read_text())

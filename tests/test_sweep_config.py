@@ -139,3 +139,14 @@ def test_bad_recipe_fields_are_named(tmp_path, edit, message):
     path.write_text(json.dumps(data))
     with pytest.raises(SweepConfigError, match=message):
         load_sweep_config(path)
+
+
+def test_a_folder_named_after_a_preset_does_not_hide_it(tmp_path, monkeypatch):
+    """`hexzero reproduce --preset standard` run where an earlier `--out standard` left a
+    folder of that name: the preset still loads (it used to fail with "is a directory")."""
+    from experiments.pipeline import sweep_data
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "standard").mkdir()
+    assert load_sweep_config("standard") == load_preset("standard")
+    assert sweep_data("standard")[0] == load_preset("standard")
