@@ -164,6 +164,9 @@ class Solver:
         self._masks: np.ndarray | None = None
         self._found: dict[tuple[int, int], int] = {}  # key words -> mask solved since loading
         self._search = None  # (tt, history, stats), made on first search
+        # random_winning_moves: a uniform draw among all winning moves, or among those the
+        # proofs at hand show (see UNIFORM_DRAW_MAX_SIZE)
+        self.uniform_draw = self.n <= UNIFORM_DRAW_MAX_SIZE
 
     # --- public API
 
@@ -253,7 +256,8 @@ class Solver:
         """For each position, a winning move drawn uniformly among all of them, or -1 where the
         side to move loses. Known positions draw from their mask; the others try the empty
         cells in a random order and stop at the first that wins (a uniform draw too), which
-        skips proving every other move."""
+        skips proving every other move. Without `uniform_draw` (above 5x5), the draw is among
+        the winning moves the proofs at hand show, when there are any."""
         keys = self.keys(boards, to_play)
         masks, known = self.known_masks(keys)
         n2 = self.n * self.n
@@ -261,8 +265,8 @@ class Solver:
         cells = (masks[:, None] >> order.astype(np.uint64)) & np.uint64(1)
         first = np.where(cells.any(axis=1), order[np.arange(keys.shape[0]), cells.argmax(axis=1)], -1)
         if (~known).any():
-            exhaustive = self.n <= UNIFORM_DRAW_MAX_SIZE
-            first[~known] = self._search_call(core.first_winning_moves, keys[~known], order[~known], exhaustive=exhaustive)
+            first[~known] = self._search_call(core.first_winning_moves, keys[~known], order[~known],
+                                              exhaustive=self.uniform_draw)
         return first.astype(np.int64)
 
     def fewest_reply_moves(self, boards, to_play) -> np.ndarray:

@@ -136,6 +136,30 @@ def test_bench_solver_times_the_perfect_agent_on_6x6_middle_games(tmp_path):
     assert cli_main(["bench", "solver", "--n", "7"]) == 2  # beyond the solver: a clear error, not a hang
 
 
+def test_bench_solver_times_the_perfect_agent_against_a_snapshot_with_its_baseline(tmp_path):
+    """--opponent: a tournament batch against a trained agent (here an untrained 6x6 network);
+    --baseline: the same games with the uniform draw the carrier transfer replaced."""
+    import json
+
+    import torch
+
+    from hexzero.network import make_network, network_config
+    from hexzero.storage import save_snapshot
+
+    torch.manual_seed(0)
+    network = make_network("mlp", 6, 8, 1)
+    snapshot = tmp_path / "snapshot-00.pt"
+    save_snapshot(snapshot, network_config=network_config(network), network_state=network.state_dict(),
+                  train_config={"board": 6, "search": {"policy": "gumbel", "nodes": 4}}, compute=1e6)
+    out = tmp_path / "agent.json"
+    assert cli_main(["bench", "solver", "--n", "6", "--agent", "--games", "2", "--start-stones", "22",
+                     "--opponent", str(snapshot), "--opponent-nodes", "2", "--baseline", "--output", str(out)]) == 0
+    proven, uniform, ratio = json.loads(out.read_text())
+    assert (proven["draw"], uniform["draw"]) == ("proven", "uniform")
+    assert proven["opponent_nodes"] == 2 and 0 <= proven["perfect_won"] <= 2 and proven["moves"] >= 2
+    assert ratio["speedup_total"] == pytest.approx(uniform["total_s"] / proven["total_s"])
+
+
 def test_bench_solver_proves_6x6_first_moves_within_a_node_limit(tmp_path):
     """Each distinct first move gets its value (or None past the limit), which must be the
     literature's; the easy corner and edge losers fit in a few hundred nodes."""

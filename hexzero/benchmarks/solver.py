@@ -8,7 +8,10 @@ the whole opening (every first move proven, what the accuracy measure and the pe
 need; one of each pair of first moves the half turn maps onto each other), with each distinct
 first move's value, nodes and seconds; and seeded early positions from random play (1 to 3
 stones), each solved for every move, timed one by one (median reported). Times are the
-process's CPU seconds (the search is one thread), so a busy machine does not inflate them."""
+process's CPU seconds (the search is one thread), so a busy machine does not inflate them.
+`--agent --opponent SNAPSHOT --baseline` times the perfect agent in a tournament batch against
+a trained agent, with the draw among proven winning moves (carrier transfer) and, in the same
+run, the uniform draw among all winning moves it replaced."""
 from __future__ import annotations
 
 import time
@@ -35,6 +38,13 @@ def add_arguments(p):
                    help="--agent: random moves before timing starts")
     p.add_argument("--explore", type=float, default=0.25,
                    help="--agent: share of random moves, so play leaves the winning line as in tournaments")
+    p.add_argument("--opponent", default=None, metavar="SNAPSHOT",
+                   help="--agent: play this snapshot (both colours, as a tournament batch) instead of "
+                        "the perfect agent's exploring self")
+    p.add_argument("--opponent-nodes", type=int, default=16, help="--opponent: its search nodes per move")
+    p.add_argument("--baseline", action="store_true",
+                   help="--agent: also time the uniform draw among all winning moves (the agent before "
+                        "carrier transfer), same games and seeds")
 
 
 def early_positions(n: int, count: int, seed: int):
@@ -60,22 +70,36 @@ def _fresh(n, variant, node_limit=0):
     return np.zeros((2, n * n), dtype=np.int64), table, core.new_stats(vc, int(node_limit), method)
 
 
-def agent_seconds(n: int, games: int, start_stones: int, explore: float, seed: int, cache_dir=None) -> dict:
-    """The perfect agent's CPU seconds per move, one position at a time, both colours, in games
-    of the perfect agent against itself with a share `explore` of its moves replaced by random
-    ones (tournament opponents are imperfect), after `start_stones` random moves. One solver
-    for the whole run, its book loaded first, as in a tournament worker."""
+def agent_seconds(n: int, games: int, start_stones: int, explore: float, seed: int, cache_dir=None,
+                  opponent: str | None = None, opponent_nodes: int = 16, uniform_draw: bool | None = None) -> dict:
+    """The perfect agent's CPU seconds per move, one position at a time, both colours. Either
+    in games of the perfect agent against itself with a share `explore` of its moves replaced
+    by random ones (tournament opponents are imperfect), after `start_stones` random moves;
+    or, with `opponent` (a snapshot file), against that trained agent, the perfect agent black
+    in the first half of the games, as in a tournament batch (its opponent's moves untimed).
+    One solver for the whole run, its book loaded first, as in a tournament worker.
+    uniform_draw: the solver's setting (None: its default for n)."""
     import tempfile
 
-    from hexzero.hex import HexGames
+    from hexzero.hex import BLACK, HexGames
     from hexzero.solver import PerfectAgent
 
     rng = np.random.default_rng(seed)
+    other = None
+    if opponent is not None:
+        from hexzero.agents import make_agent
+
+        other = make_agent({"kind": "snapshot", "path": str(opponent), "nodes": opponent_nodes, "policy": "gumbel"})
+        if other.n != n:
+            raise ValueError(f"--opponent plays {other.n}x{other.n}, not {n}x{n}")
     with tempfile.TemporaryDirectory() as scratch:
         agent = PerfectAgent(n, seed=seed, cache_dir=cache_dir if cache_dir is not None else scratch)
+        if uniform_draw is not None:
+            agent.solver.uniform_draw = uniform_draw
         agent.solver._table()
-        seconds = []
-        for _ in range(games):
+        seconds, perfect_won = [], 0
+        for game in range(games):
+            perfect_colour = BLACK if game < (games + 1) // 2 else 3 - BLACK
             state = HexGames(n, 1)
             while state.move_count[0] < start_stones:
                 trial = state.copy()
@@ -83,17 +107,26 @@ def agent_seconds(n: int, games: int, start_stones: int, explore: float, seed: i
                 if not trial.done[0]:  # random stones that end the game are skipped
                     state = trial
             while not state.done[0]:
+                if other is not None and state.to_play[0] != perfect_colour:
+                    state.step(other.act(state.board, state.to_play, rng))
+                    continue
                 started = time.process_time()
                 move = agent.act(state.board, state.to_play, rng)
                 seconds.append(time.process_time() - started)
-                if rng.random() < explore:
+                if other is None and rng.random() < explore:
                     move = np.array([rng.choice(np.flatnonzero(state.board[0] == 0))])
                 state.step(move)
+            perfect_won += int(state.winner[0] == perfect_colour)
     seconds = np.array(seconds)
-    return {"n": n, "agent": "perfect", "games": games, "start_stones": start_stones, "explore": explore,
-            "moves": int(seconds.size), "median_s": float(np.median(seconds)),
-            "p99_s": float(np.percentile(seconds, 99)), "max_s": float(seconds.max()),
-            "total_s": float(seconds.sum())}
+    record = {"n": n, "agent": "perfect", "draw": "uniform" if agent.solver.uniform_draw else "proven",
+              "games": games, "moves": int(seconds.size), "median_s": float(np.median(seconds)),
+              "p99_s": float(np.percentile(seconds, 99)), "max_s": float(seconds.max()),
+              "total_s": float(seconds.sum())}
+    if other is None:
+        record.update(start_stones=start_stones, explore=explore)
+    else:
+        record.update(opponent=str(opponent), opponent_nodes=opponent_nodes, perfect_won=perfect_won)
+    return record
 
 
 def opening(n: int, variant: str, node_limit: float = 0) -> dict:
@@ -128,7 +161,14 @@ def opening(n: int, variant: str, node_limit: float = 0) -> dict:
 
 def run(args) -> list[dict]:
     if args.agent:
-        return [agent_seconds(args.n, args.games, args.start_stones, args.explore, args.seed)]
+        settings = dict(opponent=args.opponent, opponent_nodes=args.opponent_nodes)
+        records = [agent_seconds(args.n, args.games, args.start_stones, args.explore, args.seed, **settings)]
+        if args.baseline:
+            records.append(agent_seconds(args.n, args.games, args.start_stones, args.explore, args.seed,
+                                         uniform_draw=True, **settings))
+            records.append({"n": args.n, "speedup_total": records[1]["total_s"] / max(records[0]["total_s"], 1e-9),
+                            "speedup_p99": records[1]["p99_s"] / max(records[0]["p99_s"], 1e-9)})
+        return records
     from hexzero import solver_search as core
     from hexzero.solver import MAX_SEARCH_SIZE, Solver
 
