@@ -100,6 +100,11 @@ def measured_elo(ratings, name: str) -> dict | None:
 # above random than the law's gap).
 FLAT_DECADE_ELO = 50.0
 TAKEOFF_FRACTION_OF_PAPER_GAP = 0.5
+# The guided perfect agent (the top of the scale on solved boards) plays the agents rated at
+# most this far below the top snapshot T, and the solver's perfect agent. Farther down it
+# would win over 97% of its games, which barely move its rating; each of them still costs
+# the solver time on 6x6.
+GUIDED_OPPONENT_WINDOW = 600.0
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.anchoring import higher_rated, measured_elo, rate_subpool, top_agent_evidence, top_of_scale
+from experiments.anchoring import (GUIDED_OPPONENT_WINDOW, higher_rated, measured_elo, rate_subpool,
+                                   top_agent_evidence, top_of_scale)
 from experiments.frontier import CurvePoint, RunCurve, fit_frontier, per_seed_fits
 from experiments.sweep import RunSpec, run_dir, run_sweep
 from experiments.sweep_config import PRESETS_DIR, SweepConfig, SweepConfigError, load_sweep_config
@@ -113,12 +114,6 @@ def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, 
     return [special["random"]] + ids + ([special["solver_perfect"]] if "solver_perfect" in special else []), special
 
 
-# The guided perfect agent plays the agents rated at most this far below the top snapshot T
-# (and the solver's perfect agent). Farther down it would win over 97% of its games, which
-# barely move its rating, and on 6x6 each game costs the solver real time: a perfect agent
-# must prove every lost position lost (the standard preset's 6x6 tournament: 390-540 s for a
-# 32-game batch of the solver's perfect agent against a top snapshot).
-GUIDED_OPPONENT_WINDOW = 600.0
 
 
 def guided_opponents(ids: list[int], names: dict[int, str], ratings, top_name: str,

@@ -7,7 +7,7 @@ import math
 import os
 from pathlib import Path
 
-from experiments.anchoring import FLAT_DECADE_ELO
+from experiments.anchoring import FLAT_DECADE_ELO, GUIDED_OPPONENT_WINDOW
 from experiments.frontier import PAPER_PARAMS, ChangePointParams, FrontierFit, compare_with_paper, per_board_table
 from experiments.tradeoff import TradeoffFit, compare_tradeoff_with_paper
 from hexzero.storage import atomic_write_text
@@ -33,7 +33,8 @@ SCALE_NOTE = (
     "rated above it (intransitivity: it still beats each of them). The guided one, added once the tournament "
     "has rated the pool, plays in lost positions exactly as the top-rated snapshot does, so from every "
     "position it wins at least as often as that snapshot against any opponent, and it plays one batch "
-    "against every agent. The anchor (0) is the higher-rated of the "
+    f"against every agent rated at most {GUIDED_OPPONENT_WINDOW:.0f} Elo below that snapshot, the solver's "
+    "perfect agent included. The anchor (0) is the higher-rated of the "
     "two over all games (*after*, the ratings used everywhere else); *before* rates the games without the "
     "guided agent, anchored to the solver's (the old scale). 'max above perfect' is the highest-rated agent "
     "other than the perfect ones, with its 95% interval relative to the anchor: the scale is sound when that "

@@ -182,7 +182,8 @@ def test_the_report_shows_no_perfect_play_figure_for_a_board_without_the_evidenc
 def test_the_guided_perfect_agent_plays_only_agents_within_its_window_of_the_top():
     from types import SimpleNamespace
 
-    from experiments.pipeline import GUIDED_OPPONENT_WINDOW, guided_opponents
+    from experiments.anchoring import GUIDED_OPPONENT_WINDOW
+    from experiments.pipeline import guided_opponents
 
     names = {1: "top", 2: "near", 3: "far", 4: "perfect", 5: "edge", 6: "unrated"}
     ratings = SimpleNamespace(names=["top", "near", "far", "perfect", "edge"],
