@@ -114,8 +114,6 @@ def register_board(db, out: Path, specs: list[RunSpec], board: int, nodes: int, 
     return [special["random"]] + ids + ([special["solver_perfect"]] if "solver_perfect" in special else []), special
 
 
-
-
 def guided_opponents(ids: list[int], names: dict[int, str], ratings, top_name: str,
                      window: float = GUIDED_OPPONENT_WINDOW) -> list[int]:
     """The ids the guided perfect agent plays: those rated at most `window` Elo below T (T and

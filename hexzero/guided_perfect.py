@@ -19,7 +19,7 @@ from hexzero.solver import PerfectAgent
 
 
 class GuidedPerfectAgent(PerfectAgent):
-    """A winning move whenever one exists (uniformly among them, from the solver); in lost
+    """A winning move whenever one exists (drawn by the solver, as PerfectAgent's); in lost
     positions, the move `guide` plays. Random choices use the agent's own Generator seeded
     with `seed`, or the `rng` passed to act when seed is None."""
 

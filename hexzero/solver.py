@@ -404,7 +404,8 @@ def get_solver(n: int, cache_dir=None) -> Solver:
 # ----------------------------------------------------------------------------- agent
 
 class PerfectAgent:
-    """Plays perfectly: a winning move whenever one exists, uniformly among them. When every
+    """Plays perfectly: a winning move whenever one exists, uniformly among them (above 5x5,
+    among those the proofs at hand show: Solver.uniform_draw). When every
     move loses, the move after which the opponent has the FEWEST winning replies (the fewest
     ways to go on winning, so the most ways to go wrong; on 6x6 only from 12 stones on, any
     move before), ties broken uniformly. Random choices
