@@ -19,19 +19,21 @@ from pathlib import Path
 
 HELP = "training time to perfect play (fast mode) at board sizes 3, 4, 5, 6"
 
-# Model size and budget per board: the cheapest to perfect play in our runs (on 5x5 width 64
-# plateaus near 98% accuracy; width 128 passes 99%). On 6x6 the fast recipe's 16 nodes stalled
-# near 97% at widths 128 and 256; with 64 nodes width 128 reached perfect play (README).
+# Model size, budget and self-play workers per board: the cheapest to perfect play in our runs
+# (on 5x5 width 64 plateaus near 98% accuracy; width 128 passes 99%). On 6x6 the fast recipe's
+# 16 nodes stalled near 97% at widths 128 and 256; with 64 nodes width 128 reached perfect
+# play, and two self-play workers on two cores (the learner beside them) reach each accuracy in
+# about half the training time of one (README).
 DEFAULTS = {3: dict(width=16, depth=2, compute=3e9, compute_start=3e7),
             4: dict(width=32, depth=2, compute=1e11, compute_start=3e8),
             5: dict(width=128, depth=2, compute=3e12, compute_start=3e9),
-            6: dict(width=128, depth=2, compute=1e14, compute_start=3e10, search={"nodes": 64})}
+            6: dict(width=128, depth=2, compute=1e14, compute_start=3e10, search={"nodes": 64}, workers=2)}
 
 
 def add_arguments(p):
     p.add_argument("--n", type=int, nargs="+", default=[3, 4, 5])
     p.add_argument("--mode", choices=["fast", "paper"], default="fast")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=None, help="self-play workers (default: the board's, DEFAULTS)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--snapshots", type=int, default=31, help="log-spaced checks up to the budget")
     p.add_argument("--max-seconds", type=float, default=1800)
@@ -51,8 +53,7 @@ def run(args) -> list[dict]:
             with _run_folder(args.out, n, seed) as out:
                 # --max-seconds caps the run's training time, counted over every call
                 trained_s = _trained_s(out)
-                config = TrainConfig.for_mode(args.mode, board=n, seed=seed, workers=args.workers,
-                                              snapshots=args.snapshots, max_seconds=args.max_seconds - trained_s,
+                config = TrainConfig.for_mode(args.mode, board=n, seed=seed, snapshots=args.snapshots, max_seconds=args.max_seconds - trained_s,
                                               stop_at_perfect=not args.deferred, evaluate=not args.deferred,
                                               **_overrides(args, n))
                 summary = train(config, out, progress=False) if trained_s < args.max_seconds else {"train_s": trained_s}
@@ -61,7 +62,7 @@ def run(args) -> list[dict]:
                 records.append({
                     "n": n, "mode": args.mode, "seed": seed, "width": config.width, "depth": config.depth,
                     "nodes": config.nodes,
-                    "workers": args.workers, "deferred": args.deferred, "perfect": first is not None,
+                    "workers": config.workers, "deferred": args.deferred, "perfect": first is not None,
                     "train_s_to_perfect": first["train_s"] if first else None,
                     "wall_s_to_perfect": None if first is None or args.deferred else first["wall_s"],
                     "compute_to_perfect": first["compute"] if first else None,
@@ -72,9 +73,9 @@ def run(args) -> list[dict]:
 
 
 def _overrides(args, n: int) -> dict:
-    """The board's defaults with the command line's width, depth and nodes over them."""
+    """The board's defaults with the command line's width, depth, workers and nodes over them."""
     overrides = dict(DEFAULTS.get(n, {}))
-    overrides.update({k: getattr(args, k) for k in ("width", "depth") if getattr(args, k) is not None})
+    overrides.update({k: getattr(args, k) for k in ("width", "depth", "workers") if getattr(args, k) is not None})
     if args.nodes is not None:
         overrides["search"] = {**overrides.get("search", {}), "nodes": args.nodes}
     return overrides
