@@ -53,7 +53,8 @@ def run(args) -> list[dict]:
             with _run_folder(args.out, n, seed) as out:
                 # --max-seconds caps the run's training time, counted over every call
                 trained_s = _trained_s(out)
-                config = TrainConfig.for_mode(args.mode, board=n, seed=seed, snapshots=args.snapshots, max_seconds=args.max_seconds - trained_s,
+                config = TrainConfig.for_mode(args.mode, board=n, seed=seed, snapshots=args.snapshots,
+                                              max_seconds=args.max_seconds - trained_s,
                                               stop_at_perfect=not args.deferred, evaluate=not args.deferred,
                                               **_overrides(args, n))
                 summary = train(config, out, progress=False) if trained_s < args.max_seconds else {"train_s": trained_s}
