@@ -59,6 +59,8 @@ class TrainConfig:
     lr: float = 1e-3
     replay_ratio: float = 1.0        # learner samples drawn per new sample
     buffer_size: int = 50_000
+    ema_decay: float = 0.0           # publish an exponential moving average of the weights (per
+                                     # minibatch) to self-play and snapshots; 0: the weights
     augment: bool = True
     value_window: int | None = None
     random_opening: float = 0.0      # games open with up to this fraction of n^2 random moves
@@ -96,6 +98,8 @@ class TrainConfig:
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if not self.lr > 0 or not self.replay_ratio > 0:
             raise ConfigError("lr and replay_ratio must be positive")
+        if isinstance(self.ema_decay, bool) or not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
+            raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
 
@@ -122,9 +126,11 @@ class TrainConfig:
 
 def config_differences(stored: dict, asked: TrainConfig) -> list[str]:
     """Every field (search fields as `search.NAME`) where the asked config differs from the
-    stored one, as "name: stored X, asked Y", the per-invocation fields left out."""
+    stored one, as "name: stored X, asked Y", the per-invocation fields left out. A field the
+    stored config lacks was added to TrainConfig after the run began: the run used its default."""
     # Compare as config.json holds them, so a float 1e9 and an int 1000000000 agree.
     asked_dict = json.loads(json.dumps(asked.to_dict()))
+    stored = {**json.loads(json.dumps(_field_defaults())), **stored}
     stored_flat, asked_flat = _flatten(stored), _flatten(asked_dict)
     differences = []
     for key in sorted(set(stored_flat) | set(asked_flat)):
@@ -134,6 +140,10 @@ def config_differences(stored: dict, asked: TrainConfig) -> list[str]:
         if old != new:
             differences.append(f"{key}: stored {_show(old)}, asked {_show(new)}")
     return differences
+
+
+def _field_defaults() -> dict:
+    return {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
 
 
 def _flatten(config: dict) -> dict:

@@ -1,6 +1,8 @@
 """The learner: Adam on policy cross-entropy + value MSE over a buffer of recent samples."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 
@@ -18,7 +20,12 @@ def pick_device(name: str) -> torch.device:
 
 class Learner:
     """Adam on policy cross-entropy + value MSE (equal weights, as the paper) over a buffer of
-    the most recent samples."""
+    the most recent samples.
+
+    `published` is the network the rest of the run sees (self-play, snapshots, measures): the
+    trained weights, or with `config.ema_decay` their exponential moving average over
+    minibatches. Averaging removes most of the step-to-step noise of Adam at a high learning
+    rate, which otherwise moves a late 6x6 network's move accuracy by +-0.5% between rounds."""
 
     def __init__(self, network, config: TrainConfig, device: torch.device, rng: np.random.Generator):
         self.network = network.to(device)
@@ -28,6 +35,12 @@ class Learner:
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=config.lr)
         self.buffer: Samples | None = None
         self.owed = 0.0  # learner samples owed by the replay ratio, carried between rounds
+        self.average = copy.deepcopy(self.network).eval() if config.ema_decay else None
+        self.steps = 0  # minibatches trained, over the whole run
+
+    @property
+    def published(self) -> torch.nn.Module:
+        return self.network if self.average is None else self.average
 
     def add(self, samples: Samples) -> None:
         n = self.config.board
@@ -64,6 +77,8 @@ class Learner:
             self.optimizer.zero_grad(set_to_none=True)
             (policy_loss + value_loss).backward()
             self.optimizer.step()
+            self.steps += 1
+            self._update_average()
             stats["policy_loss"].append(policy_loss.item())
             stats["value_loss"].append(value_loss.item())
             self.owed -= size
@@ -71,17 +86,41 @@ class Learner:
         self.network.eval()
         return {"trained": trained, **{k: (float(np.mean(v)) if v else None) for k, v in stats.items()}}
 
+    def _update_average(self) -> None:
+        if self.average is None:
+            return
+        # The decay warms up (TensorFlow's rule): over a short run the average spans the steps
+        # taken so far instead of staying near the initial weights.
+        decay = min(self.config.ema_decay, (1 + self.steps) / (10 + self.steps))
+        with torch.no_grad():
+            for average, current in zip(self.average.state_dict().values(), self.network.state_dict().values()):
+                if average.is_floating_point():
+                    average.lerp_(current, 1.0 - decay)
+                else:
+                    average.copy_(current)
+
     def weights(self) -> dict:
-        return {k: v.detach().cpu().clone() for k, v in self.network.state_dict().items()}
+        """The published network's weights, on the CPU."""
+        return _cpu_copy(self.published)
 
     def state(self) -> dict:
         """Everything the next round depends on, for the resume point."""
-        return {"network_state": self.weights(), "optimizer_state": self.optimizer.state_dict(),
-                "buffer": self.buffer, "owed": self.owed, "rng": self.rng.bit_generator.state}
+        state = {"network_state": _cpu_copy(self.network), "optimizer_state": self.optimizer.state_dict(),
+                 "buffer": self.buffer, "owed": self.owed, "rng": self.rng.bit_generator.state, "steps": self.steps}
+        if self.average is not None:
+            state["average_state"] = _cpu_copy(self.average)
+        return state
 
     def restore(self, state: dict) -> None:
         self.network.load_state_dict(state["network_state"])
+        if self.average is not None:
+            self.average.load_state_dict(state["average_state"])
+        self.steps = state.get("steps", 0)  # resume points written before the average held no count
         self.optimizer.load_state_dict(state["optimizer_state"])
         self.buffer = state["buffer"]
         self.owed = state["owed"]
         self.rng.bit_generator.state = state["rng"]
+
+
+def _cpu_copy(module: torch.nn.Module) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}

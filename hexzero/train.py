@@ -104,7 +104,7 @@ def train(config: TrainConfig, out: str | os.PathLike, progress: bool = True, us
         # cross several early on): two snapshots of the same weights would add nothing.
         take_snapshot = spent >= points[point_index] or capped
         if take_snapshot:
-            measures = _evaluate(learner.network, config)
+            measures = _evaluate(learner.published, config)
             ledger.eval_s += measures.get("eval_s", 0.0)
             record.update(measures)
             while point_index < len(points) and spent >= points[point_index]:

@@ -23,11 +23,15 @@ HELP = "training time to perfect play (fast mode) at board sizes 3, 4, 5, 6"
 # (on 5x5 width 64 plateaus near 98% accuracy; width 128 passes 99%). On 6x6 the fast recipe's
 # 16 nodes stalled near 97% at widths 128 and 256; with 64 nodes width 128 reached perfect
 # play, and two self-play workers on two cores (the learner beside them) reach each accuracy in
-# about half the training time of one (README).
+# about half the training time of one (README). 6x6 runs sit within a few positions of 99% for
+# hundreds of seconds, so their checks come twice as often (1.14x apart in compute, not 1.31x):
+# a check costs under a second of accuracy test (not counted) and a snapshot write (counted).
+DEFAULT_SNAPSHOTS = 31
 DEFAULTS = {3: dict(width=16, depth=2, compute=3e9, compute_start=3e7),
             4: dict(width=32, depth=2, compute=1e11, compute_start=3e8),
             5: dict(width=128, depth=2, compute=3e12, compute_start=3e9),
-            6: dict(width=128, depth=2, compute=1e14, compute_start=3e10, search={"nodes": 64}, workers=2)}
+            6: dict(width=128, depth=2, compute=1e14, compute_start=3e10, search={"nodes": 64}, workers=2,
+                    snapshots=61)}
 
 
 def add_arguments(p):
@@ -35,13 +39,16 @@ def add_arguments(p):
     p.add_argument("--mode", choices=["fast", "paper"], default="fast")
     p.add_argument("--workers", type=int, default=None, help="self-play workers (default: the board's, DEFAULTS)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--snapshots", type=int, default=31, help="log-spaced checks up to the budget")
+    p.add_argument("--snapshots", type=int, default=None,
+                   help=f"log-spaced checks up to the budget (default: the board's, else {DEFAULT_SNAPSHOTS})")
     p.add_argument("--max-seconds", type=float, default=1800)
     p.add_argument("--deferred", action="store_true", help="train to the budget first, then check the snapshots")
     p.add_argument("--out", default=None, help="keep the run folders here (a second call resumes them)")
     p.add_argument("--width", type=int, default=None, help="network width (default: the board's, DEFAULTS)")
     p.add_argument("--depth", type=int, default=None, help="network depth (default: the board's)")
     p.add_argument("--nodes", type=int, default=None, help="search nodes in training and checks (default: the mode's)")
+    p.add_argument("--ema-decay", type=float, default=None,
+                   help="publish a moving average of the weights with this decay (default: the board's)")
 
 
 def run(args) -> list[dict]:
@@ -53,7 +60,7 @@ def run(args) -> list[dict]:
             with _run_folder(args.out, n, seed) as out:
                 # --max-seconds caps the run's training time, counted over every call
                 trained_s = _trained_s(out)
-                config = TrainConfig.for_mode(args.mode, board=n, seed=seed, snapshots=args.snapshots,
+                config = TrainConfig.for_mode(args.mode, board=n, seed=seed,
                                               max_seconds=args.max_seconds - trained_s,
                                               stop_at_perfect=not args.deferred, evaluate=not args.deferred,
                                               **_overrides(args, n))
@@ -62,7 +69,7 @@ def run(args) -> list[dict]:
                 first = next((s for s in checks if s.get("perfect")), None)
                 records.append({
                     "n": n, "mode": args.mode, "seed": seed, "width": config.width, "depth": config.depth,
-                    "nodes": config.nodes,
+                    "nodes": config.nodes, "ema_decay": config.ema_decay, "snapshots": config.snapshots,
                     "workers": config.workers, "deferred": args.deferred, "perfect": first is not None,
                     "train_s_to_perfect": first["train_s"] if first else None,
                     "wall_s_to_perfect": None if first is None or args.deferred else first["wall_s"],
@@ -74,9 +81,11 @@ def run(args) -> list[dict]:
 
 
 def _overrides(args, n: int) -> dict:
-    """The board's defaults with the command line's width, depth, workers and nodes over them."""
-    overrides = dict(DEFAULTS.get(n, {}))
-    overrides.update({k: getattr(args, k) for k in ("width", "depth", "workers") if getattr(args, k) is not None})
+    """The board's defaults with the command line's width, depth, workers, checks, averaging and
+    nodes over them."""
+    overrides = {"snapshots": DEFAULT_SNAPSHOTS, **DEFAULTS.get(n, {})}
+    overrides.update({k: getattr(args, k) for k in ("width", "depth", "workers", "snapshots", "ema_decay")
+                      if getattr(args, k) is not None})
     if args.nodes is not None:
         overrides["search"] = {**overrides.get("search", {}), "nodes": args.nodes}
     return overrides

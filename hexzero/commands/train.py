@@ -26,6 +26,9 @@ def add_arguments(p):
     p.add_argument("--envs", type=int, help="games played at once per worker")
     p.add_argument("--workers", type=int, default=1, help="self-play Ray actors")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ema-decay", type=float, default=None,
+                   help="self-play and snapshots use a moving average of the weights with this decay per minibatch "
+                        "(default: the mode's; 0: the weights themselves)")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--max-seconds", type=float, default=None, help="stop this invocation after this much wall time (run again to continue)")
     p.add_argument("--ray-address", default=None, help="join this Ray cluster instead of starting a local one")
@@ -46,8 +49,9 @@ def config_from_args(args):
                      compute=args.compute, compute_start=args.compute_start, snapshots=args.snapshots,
                      workers=args.workers, seed=args.seed, device=args.device, max_seconds=args.max_seconds,
                      evaluate=not args.no_eval, stop_at_perfect=args.stop_at_perfect, search=search)
-    if args.envs is not None:
-        overrides["envs"] = args.envs
+    for name in ("envs", "ema_decay"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
     return TrainConfig.for_mode(args.mode, **overrides)
 
 
