@@ -24,8 +24,9 @@ class Learner:
 
     `published` is the network the rest of the run sees (self-play, snapshots, measures): the
     trained weights, or with `config.ema_decay` their exponential moving average over
-    minibatches. Averaging removes most of the step-to-step noise of Adam at a high learning
-    rate, which otherwise moves a late 6x6 network's move accuracy by +-0.5% between rounds."""
+    minibatches. Averaging smooths out the step-to-step noise of Adam at a high learning rate,
+    which otherwise moves a late 6x6 network's move accuracy by +-0.5% from one check to the
+    next (README, time to perfect play)."""
 
     def __init__(self, network, config: TrainConfig, device: torch.device, rng: np.random.Generator):
         self.network = network.to(device)

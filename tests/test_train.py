@@ -192,12 +192,13 @@ def test_bench_perfect_takes_width_depth_and_nodes_over_the_boards_defaults():
     perfect.add_arguments(parser)
     plain = TrainConfig.for_mode("fast", board=6, **perfect._overrides(parser.parse_args(["--n", "6"]), 6))
     # 6x6's own defaults
-    assert (plain.width, plain.depth, plain.nodes, plain.workers, plain.snapshots) == (128, 2, 64, 2, 61)
+    assert (plain.width, plain.depth, plain.nodes, plain.workers, plain.snapshots, plain.ema_decay) == \
+        (128, 2, 64, 2, 61, 0.999)
     args = parser.parse_args(["--n", "6", "--width", "256", "--depth", "3", "--nodes", "16", "--workers", "1",
                               "--snapshots", "11", "--ema-decay", "0.9"])
     config = TrainConfig.for_mode("fast", board=6, **perfect._overrides(args, 6))
     assert (config.width, config.depth, config.nodes, config.compute) == (256, 3, 16, plain.compute)
     assert (config.workers, config.snapshots, config.ema_decay) == (1, 11, 0.9)
     five = TrainConfig.for_mode("fast", board=5, **perfect._overrides(parser.parse_args(["--n", "5"]), 5))
-    assert five.nodes == 16 and five.workers == 1 and five.snapshots == 31  # the mode's and the bench's
+    assert (five.nodes, five.workers, five.snapshots, five.ema_decay) == (16, 1, 31, 0.0)  # the mode's and the bench's
     assert config.search["policy"] == plain.search["policy"]  # the recipe's search, only its nodes changed
